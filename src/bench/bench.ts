@@ -1,0 +1,52 @@
+// Shared benchmark types and timing helpers. Each src/bench/*.bench.ts exports
+// `bench: Bench`; src/bench/main.ts runs them all in one process on one adapter and
+// writes BENCHMARKS.md.
+import type { Gpu } from '../gpu/runtime';
+
+export interface BenchOptions {
+  /** Smaller sizes / fewer repeats (used by the smoke test and `npm run bench -- --quick`). */
+  quick: boolean;
+}
+
+export interface BenchSection {
+  title: string;
+  /** Markdown body: how to read it, then a table. */
+  markdown: string;
+  /** Machine-readable figures, written to bench-results/<name>.json. */
+  data: unknown;
+}
+
+export interface Bench {
+  name: string;
+  run(gpu: Gpu, opts: BenchOptions): Promise<BenchSection>;
+}
+
+/**
+ * Times `record` (which records GPU work) `reps` times after `warmup` runs. Returns GPU
+ * milliseconds per repetition from timestamp-query when the adapter has it, else wall
+ * milliseconds around gpu.sync().
+ */
+export async function timeGpu(gpu: Gpu, record: () => void, reps = 5, warmup = 1): Promise<{ ms: number; source: 'gpu-timestamps' | 'wall' }> {
+  for (let i = 0; i < warmup; i++) record();
+  await gpu.sync();
+  if (gpu.hasTimestamps) {
+    gpu.beginProfile();
+    for (let i = 0; i < reps; i++) {
+      record();
+      gpu.flush();
+    }
+    const ns = await gpu.endProfile();
+    await gpu.sync();
+    if (ns !== null && ns > 0) return { ms: ns / 1e6 / reps, source: 'gpu-timestamps' };
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) record();
+  await gpu.sync();
+  return { ms: (performance.now() - t0) / reps, source: 'wall' };
+}
+
+/** Markdown table from rows of cells. */
+export function table(header: string[], rows: (string | number)[][]): string {
+  const fmt = (c: string | number) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toPrecision(3)) : c);
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(fmt).join(' | ')} |`)].join('\n');
+}

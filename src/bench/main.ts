@@ -1,0 +1,44 @@
+// `npm run bench [-- --quick] [-- --only name]`: runs every src/bench/*.bench.ts side by side
+// on one adapter and rewrites the generated part of BENCHMARKS.md.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describeAdapter } from '../gpu/device';
+import { createNodeGpu } from '../gpu/node';
+import type { Bench } from './bench';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '../..');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const onlyIdx = args.indexOf('--only');
+const only = onlyIdx >= 0 ? args[onlyIdx + 1]?.split(',') : undefined;
+const write = !args.includes('--no-write');
+
+const files = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort();
+const gpu = await createNodeGpu();
+const adapter = describeAdapter(gpu.report);
+console.log(`adapter: ${adapter}; driver ICD: ${process.env.VK_ICD_FILENAMES ?? '(default)'}; timestamps: ${gpu.hasTimestamps}`);
+mkdirSync(join(root, 'bench-results'), { recursive: true });
+
+const sections: string[] = [];
+for (const f of files) {
+  const mod = (await import(pathToFileURL(join(here, f)).href)) as { bench: Bench };
+  if (only && !only.includes(mod.bench.name)) continue;
+  console.log(`\n== ${mod.bench.name}`);
+  const t0 = performance.now();
+  const s = await mod.bench.run(gpu, { quick });
+  console.log(s.markdown);
+  console.log(`(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  writeFileSync(join(root, 'bench-results', `${mod.bench.name}.json`), JSON.stringify({ adapter, quick, data: s.data }, null, 2));
+  sections.push(`## ${s.title}\n\n${s.markdown}\n`);
+}
+gpu.destroy();
+
+if (write && !quick && !only) {
+  const file = join(root, 'BENCHMARKS.md');
+  const head = existsSync(file) ? readFileSync(file, 'utf8').split('<!-- generated -->')[0] : '# Benchmarks\n\n';
+  const when = new Date().toISOString().slice(0, 10);
+  writeFileSync(file, `${head.trimEnd()}\n\n<!-- generated -->\nLast run: ${when}, adapter: ${adapter}, ICD: \`${process.env.VK_ICD_FILENAMES ?? 'default'}\`.\n\n${sections.join('\n')}`);
+  console.log('\nBENCHMARKS.md updated');
+}
