@@ -1,0 +1,20 @@
+import { resolve } from 'node:path';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'vite';
+
+// Two pages: the app (index.html) and the in-browser kernel checks (checks.html), which the
+// e2e suite opens to prove the WGSL also compiles and runs on Chromium's compiler.
+export default defineConfig({
+  plugins: [react()],
+  worker: { format: 'es' },
+  build: {
+    target: 'es2022',
+    rollupOptions: {
+      input: {
+        main: resolve(import.meta.dirname, 'index.html'),
+        checks: resolve(import.meta.dirname, 'checks.html'),
+      },
+    },
+  },
+  server: { port: 5173 },
+});
