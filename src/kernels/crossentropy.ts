@@ -59,9 +59,10 @@ export function crossEntropyRows(
   if (n === 0) return;
   const grad = !dlogits ? 'none' : dlogits === logits ? 'inplace' : 'separate';
   if (grad === 'separate' && dlogits!.buffer === logits.buffer) throw new GpuError('validation', 'crossentropy: dlogits aliases logits; pass the same Tensor for in place');
-  // Threads per row: next power of two ≥ V, within [32, 256].
-  let wg = 32;
-  while (wg < v && wg < 256) wg *= 2;
+  // Threads per row: the largest power of two ≤ V, within [8, 256] (each thread then owns
+  // 1–2 logits for small V instead of idling; 8 keeps tiny vocabularies cheap).
+  let wg = 8;
+  while (wg * 2 <= v && wg < 256) wg *= 2;
   const bindings = grad === 'inplace' ? ['uniform', 'rw', 'read', 'read', 'rw'] : ['uniform', 'read', 'read', 'read', 'rw'];
   if (grad === 'separate') bindings.push('rw');
   const k = gpu.kernel({
