@@ -74,7 +74,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let total = red[0];
 
   if (tid == 0u) {
-    // (max − x_t) ≥ 0 exactly representable-ish, plus log(total) ≥ 0: no cancellation.
+    // Both terms are ≥ 0 ((max − x_t) and log(total ≥ 1)), so the sum cannot cancel.
     var loss = (mx - xt) + log(total);
     if (ignored) { loss = 0.0; } else if (!valid) { loss = nan(); }
     losses[row] = loss;
