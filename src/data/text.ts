@@ -1,0 +1,158 @@
+// Text tasks: a corpus string → token ids → a train/validation split → random windows.
+//
+// Split: the validation part is `valFraction` (default 10%) of the characters, as a few
+// contiguous blocks (one per equal stratum of the text, so validation samples the whole
+// book, not only its end), at offsets drawn from `seed`; training is the rest. A window of
+// T+1 characters never crosses a split boundary, so no validation character is ever an
+// input or a target of a training batch. Small texts get a single validation block, which
+// keeps both parts as long as possible.
+//
+// Batches: B windows of T+1 consecutive tokens, starts uniform over every valid start in the
+// split; inputs = window[0..T), targets = window[1..T] (next character), all positions count.
+
+import { Rng } from '../util/rng';
+import { DataError } from './errors';
+import { checkShape, type Batch, type Split, type TextTaskApi } from './task';
+import { Vocab } from './vocab';
+
+export interface TextTaskOptions {
+  /** Encode with this (the base model's) vocabulary; characters outside it become UNK_ID
+   *  and are reported in unknownFraction / unknownChars. Default: built from the text. */
+  vocab?: Vocab;
+  /** Fixes where the validation blocks are (default 0). */
+  seed?: number;
+  /** Share of characters held out for validation, in (0, 0.5] (default 0.1). */
+  valFraction?: number;
+  /** When given, checked now: throws DataError 'too-short' (with `needed`) if the text
+   *  cannot supply windows of seqLen+1 characters in both splits. */
+  seqLen?: number;
+}
+
+const DEFAULT_VAL_FRACTION = 0.1;
+/** Validation blocks are at least this long when there is more than one... */
+const MIN_VAL_BLOCK = 8192;
+/** ...and there are at most this many. */
+const MAX_VAL_BLOCKS = 10;
+
+type Range = readonly [number, number];
+
+function valLength(n: number, valFraction: number): number {
+  return Math.floor(n * valFraction + 1e-9);
+}
+
+/** Fewest characters a text needs so that context length T works with this split:
+ *  validation (one block) and the longer training piece must each hold T+1 characters. */
+export function minCharsForSeqLen(T: number, valFraction = DEFAULT_VAL_FRACTION): number {
+  let n = Math.max(1, Math.ceil((T + 1) / valFraction - 1e-6));
+  // Worst case the validation block sits in the middle: the training pieces are halves.
+  while (valLength(n, valFraction) < T + 1 || Math.ceil((n - valLength(n, valFraction)) / 2) < T + 1) n++;
+  return n;
+}
+
+function splitRangesFor(n: number, valFraction: number, seed: number): { train: Range[]; val: Range[] } {
+  const v = valLength(n, valFraction);
+  if (v === 0) return { train: n > 0 ? [[0, n]] : [], val: [] };
+  const nb = Math.max(1, Math.min(MAX_VAL_BLOCKS, Math.floor(v / MIN_VAL_BLOCK)));
+  const rng = new Rng((seed ^ 0x5eed5a17) >>> 0);
+  const val: Range[] = [];
+  for (let k = 0; k < nb; k++) {
+    const s0 = Math.floor((k * n) / nb);
+    const s1 = Math.floor(((k + 1) * n) / nb);
+    const len = Math.min(s1 - s0, Math.floor(v / nb) + (k < v % nb ? 1 : 0));
+    const off = rng.int(0, s1 - s0 - len);
+    val.push([s0 + off, s0 + off + len]);
+  }
+  const train: Range[] = [];
+  let at = 0;
+  for (const [a, b] of val) {
+    if (a > at) train.push([at, a]);
+    at = b;
+  }
+  if (n > at) train.push([at, n]);
+  return { train, val };
+}
+
+function longest(ranges: readonly Range[]): number {
+  let m = 0;
+  for (const [a, b] of ranges) m = Math.max(m, b - a);
+  return m;
+}
+
+export class TextTask implements TextTaskApi {
+  readonly kind = 'text' as const;
+  readonly vocab: Vocab;
+  readonly tokens: Int32Array;
+  readonly unknownFraction: number;
+  readonly unknownChars: ReadonlyArray<readonly [string, number]>;
+  readonly minSeqLen = 1;
+  readonly maxSeqLen: number;
+  readonly valFraction: number;
+  private readonly ranges: { train: Range[]; val: Range[] };
+
+  constructor(
+    readonly name: string,
+    text: string,
+    opts: TextTaskOptions = {},
+  ) {
+    const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION;
+    if (!(valFraction > 0 && valFraction <= 0.5)) throw new DataError('bad-shape', `valFraction must be in (0, 0.5], got ${valFraction}`);
+    if (text.length === 0) throw new DataError('empty', `${name}: the text is empty`);
+    this.valFraction = valFraction;
+    this.vocab = opts.vocab ?? Vocab.fromText(text);
+    const enc = this.vocab.encodeWithStats(text);
+    this.tokens = enc.ids;
+    const n = this.tokens.length;
+    this.unknownFraction = enc.unknown / n;
+    this.unknownChars = [...enc.unknownChars].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    this.ranges = splitRangesFor(n, valFraction, (opts.seed ?? 0) >>> 0);
+    this.maxSeqLen = Math.min(longest(this.ranges.train), longest(this.ranges.val)) - 1;
+    const T = opts.seqLen ?? 1;
+    if (T > this.maxSeqLen) {
+      const needed = minCharsForSeqLen(T, valFraction);
+      throw new DataError(
+        'too-short',
+        `${name}: the text has ${n} characters, too short for context length ${T}: it needs at least ${needed} ` +
+          `(${Math.round(valFraction * 100)}% is held out for validation, and each part must hold ${T + 1} consecutive characters)`,
+        { have: n, needed, seqLen: T },
+      );
+    }
+  }
+
+  splitRanges(split: Split): ReadonlyArray<readonly [number, number]> {
+    return this.ranges[split];
+  }
+
+  /** Number of tokens in a split. */
+  splitSize(split: Split): number {
+    let s = 0;
+    for (const [a, b] of this.ranges[split]) s += b - a;
+    return s;
+  }
+
+  nextBatch(split: Split, B: number, T: number, rng: Rng): Batch {
+    checkShape(B, T, this.minSeqLen, this.maxSeqLen);
+    // Valid starts per range: a window [s, s+T] must lie inside the range.
+    const ranges = this.ranges[split];
+    const cum: number[] = [];
+    let total = 0;
+    for (const [a, b] of ranges) {
+      total += Math.max(0, b - a - T);
+      cum.push(total);
+    }
+    const inputs = new Int32Array(B * T);
+    const targets = new Int32Array(B * T);
+    for (let r = 0; r < B; r++) {
+      const k = Math.floor(rng.next() * total);
+      let j = 0;
+      while (cum[j] <= k) j++; // few ranges (≤ 11): linear is fine
+      const start = ranges[j][0] + (k - (j ? cum[j - 1] : 0));
+      inputs.set(this.tokens.subarray(start, start + T), r * T);
+      targets.set(this.tokens.subarray(start + 1, start + T + 1), r * T);
+    }
+    return { B, T, inputs, targets };
+  }
+}
+
+export function textTask(name: string, text: string, opts: TextTaskOptions = {}): TextTask {
+  return new TextTask(name, text, opts);
+}
