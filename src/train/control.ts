@@ -3,6 +3,7 @@
 export class RunControl {
   private paused = false;
   private stopped = false;
+  private stepsAllowed = 0;
   private wake: (() => void) | null = null;
 
   get isPaused() {
@@ -18,6 +19,11 @@ export class RunControl {
     this.paused = false;
     this.wake?.();
   }
+  /** While paused, lets exactly one more step through. */
+  step() {
+    this.stepsAllowed++;
+    this.wake?.();
+  }
   stop() {
     this.stopped = true;
     this.wake?.();
@@ -25,6 +31,10 @@ export class RunControl {
   /** Resolves at once when running; waits while paused. Returns false once stopped. */
   async checkpoint(): Promise<boolean> {
     while (this.paused && !this.stopped) {
+      if (this.stepsAllowed > 0) {
+        this.stepsAllowed--;
+        return true;
+      }
       await new Promise<void>((r) => (this.wake = r));
       this.wake = null;
     }

@@ -30,6 +30,15 @@ describe('run control', () => {
     c.resume();
     expect(await p).toBe(true);
     c.pause();
+    c.step();
+    expect(await c.checkpoint()).toBe(true); // one step through while paused
+    let again = false;
+    const r = c.checkpoint().then(() => (again = true));
+    await new Promise((res) => setTimeout(res, 20));
+    expect(again).toBe(false);
+    c.resume();
+    await r;
+    c.pause();
     const q = c.checkpoint();
     c.stop();
     expect(await q).toBe(false);
