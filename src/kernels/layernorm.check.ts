@@ -1,0 +1,146 @@
+import type { Gpu } from '../gpu/runtime';
+import type { Rng } from '../util/rng';
+import { compare, dot, fdCheck, poisoned, roundF32, type KernelCheck, type Metric } from './check';
+import { layerNormBackward, layerNormForward } from './layernorm';
+import { layerNormBackwardRef, layerNormRef } from './layernorm.ref';
+
+// Bounds (‖gpu − ref‖/‖ref‖; float32 kernel vs float64 reference on the same float32 inputs):
+// - y, mean, rstd, dx: each output is a few float32 ops on row sums of ≤ C terms
+//   (≤ C/64 per thread, then a 64-way tree). Rows carry offsets up to ±4σ, so the error of
+//   μ (~(C/64 + 6)·2⁻²⁴·|μ|, random-rounding typical √ of that) reaches y scaled by ~|μ|/σ:
+//   ~1e-6 typical for C ≤ 800; 1e-5 leaves room for other drivers' inverseSqrt (a few ulps).
+// - dw, db: sums over N ≤ 300 rows (≤ 64 per chunk, then the chunks in order) of
+//   random-sign terms: relative error ~√N·2⁻²⁴ ≈ 1e-6 typical, ≤ N·2⁻²⁴ ≈ 2e-5 worst case
+//   (never approached: that needs every rounding in the same direction); bound 1e-5.
+// - FD checks (float64 reference vs central differences, h = 1e-5): truncation h²·f‴ and
+//   rounding 1e-16·|f|/h are both ~1e-10, so 1e-6 is loose yet catches any wrong term.
+const BOUND = 1e-5;
+
+interface Case {
+  N: number;
+  C: number;
+  /** Write dw/db (false: pass null, frozen LayerNorm). */
+  params: boolean;
+  /** Lowered dispatch cap, so the rows' grid-stride loop runs with small N. */
+  maxGroups?: number;
+}
+
+function rowData(rng: Rng, N: number, C: number): Float64Array {
+  const x = new Float64Array(N * C);
+  for (let n = 0; n < N; n++) {
+    const off = rng.uniform(-4, 4);
+    const std = rng.uniform(0.3, 2);
+    for (let c = 0; c < C; c++) x[n * C + c] = off + std * rng.normal();
+  }
+  return roundF32(x);
+}
+
+async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
+  const { N, C } = c;
+  const x = rowData(rng, N, C);
+  const w = roundF32(rng.normals(C).map((v) => 1 + 0.5 * v));
+  const b = roundF32(rng.normals(C, 0.5));
+  const dy = roundF32(rng.normals(N * C));
+  const f = layerNormRef(x, w, b, N, C);
+  const g = layerNormBackwardRef(dy, x, w, N, C);
+  const tag = `N=${N} C=${C}${c.params ? '' : ' frozen'}`;
+
+  const tx = gpu.tensor([N, C], Float32Array.from(x), 'x');
+  const tw = gpu.tensor([C], Float32Array.from(w), 'w');
+  const tb = gpu.tensor([C], Float32Array.from(b), 'b');
+  const tdy = gpu.tensor([N, C], Float32Array.from(dy), 'dy');
+  const ty = poisoned(gpu, [N, C], 'y');
+  const tmean = poisoned(gpu, [N], 'mean');
+  const trstd = poisoned(gpu, [N], 'rstd');
+  const tdx = poisoned(gpu, [N, C], 'dx');
+  const tdw = c.params ? poisoned(gpu, [C], 'dw') : null;
+  const tdb = c.params ? poisoned(gpu, [C], 'db') : null;
+  layerNormForward(gpu, tx, tw, tb, ty, tmean, trstd, { N, C, maxGroups: c.maxGroups });
+  layerNormBackward(gpu, tdy, tx, tw, tmean, trstd, tdx, tdw, tdb, { N, C, maxGroups: c.maxGroups });
+  const out: Metric[] = [
+    compare(`y ${tag}`, await gpu.read(ty), f.y, BOUND),
+    compare(`mean ${tag}`, await gpu.read(tmean), f.mean, BOUND),
+    compare(`rstd ${tag}`, await gpu.read(trstd), f.rstd, BOUND),
+    compare(`dx ${tag}`, await gpu.read(tdx), g.dx, BOUND),
+  ];
+  if (tdw && tdb) {
+    out.push(compare(`dw ${tag}`, await gpu.read(tdw), g.dw, BOUND));
+    out.push(compare(`db ${tag}`, await gpu.read(tdb), g.db, BOUND));
+  }
+
+  // Accumulate onto random existing gradients: dx always, dw/db in turn (the model
+  // accumulates dx into the residual gradient but writes dw/db).
+  const accParams = rng.next() < 0.5;
+  const dx0 = roundF32(rng.normals(N * C));
+  const dw0 = roundF32(rng.normals(C));
+  const db0 = roundF32(rng.normals(C));
+  gpu.write(tdx, Float32Array.from(dx0));
+  if (tdw && tdb) {
+    if (accParams) {
+      gpu.write(tdw, Float32Array.from(dw0));
+      gpu.write(tdb, Float32Array.from(db0));
+    } else {
+      gpu.fill(tdw);
+      gpu.fill(tdb);
+    }
+  }
+  layerNormBackward(gpu, tdy, tx, tw, tmean, trstd, tdx, tdw, tdb, { N, C, accumulate: true, accumulateParams: accParams, maxGroups: c.maxGroups });
+  // Compare the accumulated outputs' increments' sum, i.e. init + ref.
+  out.push(compare(`dx += ${tag}`, await gpu.read(tdx), g.dx.map((v, i) => v + dx0[i]), BOUND));
+  if (tdw && tdb) {
+    const sw = accParams ? '+=' : '= (dx +=)';
+    out.push(compare(`dw ${sw} ${tag}`, await gpu.read(tdw), accParams ? g.dw.map((v, i) => v + dw0[i]) : g.dw, BOUND));
+    out.push(compare(`db ${sw} ${tag}`, await gpu.read(tdb), accParams ? g.db.map((v, i) => v + db0[i]) : g.db, BOUND));
+  }
+  gpu.release(tx, tw, tb, tdy, ty, tmean, trstd, tdx, tdw, tdb);
+  return out;
+}
+
+export const checks: KernelCheck[] = [
+  {
+    kernel: 'layernorm',
+    name: 'forward + backward (dx, dw, db; write and accumulate) vs reference, random shapes',
+    gpu: true,
+    async run(gpu, rng) {
+      const cases: Case[] = [
+        // C = 1: σ² = 0, so n̂ = 0, y = b, dx = 0, dw = 0, db = Σ dy.
+        { N: 1, C: 1, params: true },
+        { N: rng.int(2, 9), C: 1, params: true },
+        // (C = 2 is left out: there n̂ = ±δ/√(δ² + eps) is flat, dx ~ eps/δ³ is almost pure
+        // cancellation and float32 cannot resolve it; C ≥ 3 is well conditioned.)
+        { N: 1, C: rng.int(3, 9), params: true },
+        { N: rng.int(2, 20), C: 7, params: true },
+        { N: rng.int(20, 70), C: 33, params: false },
+        // Several 64-row chunks for dw/db, N not a multiple of 64.
+        { N: rng.int(130, 300), C: 130, params: true },
+        // C > 64 and odd: each thread strides over several columns.
+        { N: rng.int(3, 10), C: rng.int(150, 400) * 2 + 1, params: true },
+        // Fewer workgroups than rows (as for N > 65535): the rows' grid-stride loop.
+        { N: rng.int(40, 90), C: rng.int(3, 70), params: true, maxGroups: rng.int(3, 17) },
+      ];
+      const out: Metric[] = [];
+      for (const c of cases) out.push(...(await runCase(gpu!, rng, c)));
+      return out;
+    },
+  },
+  {
+    kernel: 'layernorm',
+    name: 'reference backward vs finite differences',
+    gpu: false,
+    async run(_gpu, rng) {
+      const out: Metric[] = [];
+      for (const [N, C] of [[3, 7], [2, 1], [1, 2], [1, rng.int(3, 12)], [rng.int(2, 5), rng.int(13, 40)]]) {
+        const x = rowData(rng, N, C);
+        const w = rng.normals(C).map((v) => 1 + 0.5 * v);
+        const b = rng.normals(C);
+        const r = rng.normals(N * C);
+        const g = layerNormBackwardRef(r, x, w, N, C);
+        const tag = `N=${N} C=${C}`;
+        out.push({ what: `dx ${tag}`, err: fdCheck((xx) => dot(layerNormRef(xx, w, b, N, C).y, r), x, g.dx, rng), bound: 1e-6 });
+        out.push({ what: `dw ${tag}`, err: fdCheck((ww) => dot(layerNormRef(x, ww, b, N, C).y, r), w, g.dw, rng), bound: 1e-6 });
+        out.push({ what: `db ${tag}`, err: fdCheck((bb) => dot(layerNormRef(x, w, bb, N, C).y, r), b, g.db, rng), bound: 1e-6 });
+      }
+      return out;
+    },
+  },
+];
