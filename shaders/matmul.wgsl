@@ -6,9 +6,11 @@
 // FMAs per k), and a workgroup-memory copy plus barriers (coroutine switches there) only
 // adds work. Real GPUs use shaders/matmul_tiled.wgsl. Options: src/kernels/matmul.ts.
 //
-// Transposes and the bias are uniforms, not defines: each pipeline variant of this
-// unrolled kernel costs ~1 s of LLVM time on lavapipe. The only defines are VEC_A / VEC_B:
-// the operand is read as vec4 along its contiguous output dimension (A stored [K,M] with
+// The block is written out (16 named vec4 accumulators) rather than looped over arrays:
+// SwiftShader's Subzero backend neither unrolls loops nor keeps indexed arrays in
+// registers (6x slower). Transposes and the bias are uniforms, not defines: each pipeline
+// variant costs ~1 s of LLVM time on lavapipe. The only defines are VEC_A / VEC_B: the
+// operand is read as vec4 along its contiguous output dimension (A stored [K,M] with
 // M % 4 == 0, resp. B stored [K,N] with N % 4 == 0; batch strides multiples of 4).
 struct Params {
   M: u32,
@@ -40,91 +42,122 @@ struct Params {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> C: array<f32>;
 
-// Each thread owns a TM x TN block of C; a workgroup of 8x8 threads a 64x64 tile.
-const TM = 8u;
-const TN = 8u;
-
-// Rows 4·q .. 4·q+3 of this thread's block of op(A), at depth k. Row indices are clamped
-// to M-1 so the k loop has no branches: out-of-range rows compute duplicates that the
-// store drops.
-fn loadA4(offA: u32, row0: u32, k: u32, q: u32) -> vec4<f32> {
+// op(A)[r .. r+3, k] (rows r = row0 + 4·q). Indices are clamped to the last row so the k
+// loop has no branches: out-of-range rows compute duplicates that the store drops.
+fn loadA4(offA: u32, r: u32, k: u32) -> vec4<f32> {
 #if VEC_A
-  // A is [K, M] with M % 4 == 0: the four rows are one aligned vec4.
-  return A[(offA + k * p.M) / 4u + min(row0 / 4u + q, p.M / 4u - 1u)];
+  // A is [K, M] with M % 4 == 0 and r % 4 == 0: the four rows are one aligned vec4.
+  return A[(offA + k * p.M) / 4u + min(r / 4u, p.M / 4u - 1u)];
 #else
-  var v: vec4<f32>;
-  for (var r = 0u; r < 4u; r++) {
-    let row = min(row0 + 4u * q + r, p.M - 1u);
-    v[r] = A[offA + row * p.aRow + k * p.aK];
-  }
-  return v;
+  let base = offA + k * p.aK;
+  let last = p.M - 1u;
+  return vec4(
+    A[base + min(r, last) * p.aRow],
+    A[base + min(r + 1u, last) * p.aRow],
+    A[base + min(r + 2u, last) * p.aRow],
+    A[base + min(r + 3u, last) * p.aRow],
+  );
 #endif
 }
 
-// Columns 4·q .. 4·q+3 of this thread's block of op(B), at depth k (clamped like rows).
-fn loadB4(offB: u32, col0: u32, k: u32, q: u32) -> vec4<f32> {
+// op(B)[k, c .. c+3], clamped like the rows.
+fn loadB4(offB: u32, c: u32, k: u32) -> vec4<f32> {
 #if VEC_B
-  return B[(offB + k * p.N) / 4u + min(col0 / 4u + q, p.N / 4u - 1u)];
+  return B[(offB + k * p.N) / 4u + min(c / 4u, p.N / 4u - 1u)];
 #else
-  var v: vec4<f32>;
-  for (var c = 0u; c < 4u; c++) {
-    let col = min(col0 + 4u * q + c, p.N - 1u);
-    v[c] = B[offB + k * p.bK + col * p.bCol];
-  }
-  return v;
+  let base = offB + k * p.bK;
+  let last = p.N - 1u;
+  return vec4(
+    B[base + min(c, last) * p.bCol],
+    B[base + min(c + 1u, last) * p.bCol],
+    B[base + min(c + 2u, last) * p.bCol],
+    B[base + min(c + 3u, last) * p.bCol],
+  );
 #endif
 }
 
+fn bias4(c: u32) -> vec4<f32> {
+  if (p.hasBias == 0u) {
+    return vec4(0.0);
+  }
+  let last = p.N - 1u;
+  return vec4(bias[min(c, last)], bias[min(c + 1u, last)], bias[min(c + 2u, last)], bias[min(c + 3u, last)]);
+}
+
+fn put(idx: u32, v: f32) {
+  if (p.accumulate != 0u) {
+    C[idx] += v;
+  } else {
+    C[idx] = v;
+  }
+}
+
+// C[row, c .. c+3] (+)= v, the columns that exist.
+fn store4(offC: u32, row: u32, c: u32, v: vec4<f32>) {
+  if (row >= p.M) {
+    return;
+  }
+  let idx = offC + row * p.N + c;
+  if (c < p.N) {
+    put(idx, v.x);
+  }
+  if (c + 1u < p.N) {
+    put(idx + 1u, v.y);
+  }
+  if (c + 2u < p.N) {
+    put(idx + 2u, v.z);
+  }
+  if (c + 3u < p.N) {
+    put(idx + 3u, v.w);
+  }
+}
+
+// Each thread owns an 8x8 block of C (rows row0 .. row0+7, columns col0 .. col0+7); a
+// workgroup of 8x8 threads a 64x64 tile. cIJ holds row I, columns 4·J .. 4·J+3.
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let row0 = gid.y * TM;
-  let col0 = gid.x * TN;
+  let row0 = gid.y * 8u;
+  let col0 = gid.x * 8u;
   let offA = gid.z * p.strideA;
   let offB = gid.z * p.strideB;
   let offC = gid.z * p.strideC;
 
-  var acc: array<array<f32, TN>, TM>;
+  var c00 = vec4(0.0); var c01 = vec4(0.0);
+  var c10 = vec4(0.0); var c11 = vec4(0.0);
+  var c20 = vec4(0.0); var c21 = vec4(0.0);
+  var c30 = vec4(0.0); var c31 = vec4(0.0);
+  var c40 = vec4(0.0); var c41 = vec4(0.0);
+  var c50 = vec4(0.0); var c51 = vec4(0.0);
+  var c60 = vec4(0.0); var c61 = vec4(0.0);
+  var c70 = vec4(0.0); var c71 = vec4(0.0);
   for (var k = 0u; k < p.K; k++) {
-    // The B fragment stays in registers; A is loaded four rows at a time just before its
-    // FMAs (keeps fewer values live: the block already holds 64 accumulators).
-    var b: array<vec4<f32>, TN / 4u>;
-    for (var q = 0u; q < TN / 4u; q++) {
-      b[q] = loadB4(offB, col0, k, q);
-    }
-    for (var qa = 0u; qa < TM / 4u; qa++) {
-      let a = loadA4(offA, row0, k, qa);
-      for (var r = 0u; r < 4u; r++) {
-        for (var j = 0u; j < TN; j++) {
-          acc[4u * qa + r][j] = fma(a[r], b[j / 4u][j % 4u], acc[4u * qa + r][j]);
-        }
-      }
-    }
+    // The B fragment stays in registers; A is read four rows at a time just before its
+    // FMAs (fewer live values next to the 64 accumulators).
+    let b0 = loadB4(offB, col0, k);
+    let b1 = loadB4(offB, col0 + 4u, k);
+    var a = loadA4(offA, row0, k);
+    c00 = fma(vec4(a.x), b0, c00); c01 = fma(vec4(a.x), b1, c01);
+    c10 = fma(vec4(a.y), b0, c10); c11 = fma(vec4(a.y), b1, c11);
+    c20 = fma(vec4(a.z), b0, c20); c21 = fma(vec4(a.z), b1, c21);
+    c30 = fma(vec4(a.w), b0, c30); c31 = fma(vec4(a.w), b1, c31);
+    a = loadA4(offA, row0 + 4u, k);
+    c40 = fma(vec4(a.x), b0, c40); c41 = fma(vec4(a.x), b1, c41);
+    c50 = fma(vec4(a.y), b0, c50); c51 = fma(vec4(a.y), b1, c51);
+    c60 = fma(vec4(a.z), b0, c60); c61 = fma(vec4(a.z), b1, c61);
+    c70 = fma(vec4(a.w), b0, c70); c71 = fma(vec4(a.w), b1, c71);
   }
 
-  // The epilogue is unrolled like everything else, so each memory access in it is
-  // compiled TM·TN times: the bias is read once per column.
-  var bv: array<f32, TN>;
-  if (p.hasBias != 0u) {
-    for (var j = 0u; j < TN; j++) {
-      bv[j] = bias[min(col0 + j, p.N - 1u)];
-    }
-  }
-  for (var i = 0u; i < TM; i++) {
-    let row = row0 + i;
-    if (row >= p.M) {
-      break;
-    }
-    for (var j = 0u; j < TN; j++) {
-      let col = col0 + j;
-      if (col >= p.N) {
-        break;
-      }
-      var v = p.alpha * acc[i][j] + bv[j];
-      let idx = offC + row * p.N + col;
-      if (p.accumulate != 0u) {
-        v += C[idx];
-      }
-      C[idx] = v;
-    }
-  }
+  // Epilogue: alpha·acc + bias (+ C). The bias is read once per column, not per element.
+  let s = p.alpha;
+  let d0 = bias4(col0);
+  let d1 = bias4(col0 + 4u);
+  let c1 = col0 + 4u;
+  store4(offC, row0, col0, s * c00 + d0);      store4(offC, row0, c1, s * c01 + d1);
+  store4(offC, row0 + 1u, col0, s * c10 + d0); store4(offC, row0 + 1u, c1, s * c11 + d1);
+  store4(offC, row0 + 2u, col0, s * c20 + d0); store4(offC, row0 + 2u, c1, s * c21 + d1);
+  store4(offC, row0 + 3u, col0, s * c30 + d0); store4(offC, row0 + 3u, c1, s * c31 + d1);
+  store4(offC, row0 + 4u, col0, s * c40 + d0); store4(offC, row0 + 4u, c1, s * c41 + d1);
+  store4(offC, row0 + 5u, col0, s * c50 + d0); store4(offC, row0 + 5u, c1, s * c51 + d1);
+  store4(offC, row0 + 6u, col0, s * c60 + d0); store4(offC, row0 + 6u, c1, s * c61 + d1);
+  store4(offC, row0 + 7u, col0, s * c70 + d0); store4(offC, row0 + 7u, c1, s * c71 + d1);
 }
