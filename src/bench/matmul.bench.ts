@@ -8,7 +8,7 @@
 // out submission and readback.
 import { nodeGPU } from '../gpu/node';
 import type { Gpu } from '../gpu/runtime';
-import { matmul } from '../kernels/matmul';
+import { matmul, matmulFlops } from '../kernels/matmul';
 import { Rng } from '../util/rng';
 import { table, timeGpu, type Bench } from './bench';
 
@@ -62,7 +62,7 @@ interface Row {
 }
 
 async function measure(gpu: Gpu, tf: Tf, n: number, quick: boolean, rng: Rng): Promise<Row> {
-  const flops = 2 * n * n * n;
+  const flops = matmulFlops({ M: n, N: n, K: n });
   const reps = n <= 256 ? (quick ? 5 : 10) : n <= 512 ? 5 : 3;
   const rounds = quick ? 1 : 3;
   const a = Float32Array.from(rng.normals(n * n));

@@ -68,13 +68,15 @@ async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric> {
 const odd = (rng: Rng, lo: number, hi: number) => rng.int(lo, hi) | 1;
 
 export const checks: KernelCheck[] = [
-  {
-    kernel: 'matmul',
-    name: 'all transposes, both paths, 1x1x1 and random odd / aligned / multi-tile shapes',
-    gpu: true,
-    async run(gpu, rng) {
-      const out: Metric[] = [];
-      for (const path of PATHS) {
+  // One check per path: on a cold shader cache each pipeline variant costs lavapipe about
+  // a second of LLVM time (4 for the direct path: vec4 reads of A and/or B; 1 tiled).
+  ...PATHS.map(
+    (path): KernelCheck => ({
+      kernel: 'matmul',
+      name: `${path} path: all transposes, 1x1x1 and random odd / aligned / multi-tile shapes`,
+      gpu: true,
+      async run(gpu, rng) {
+        const out: Metric[] = [];
         for (const [transA, transB] of TRANS) {
           const few = TRANSPOSE_B_MIN_M - 1;
           const many = TRANSPOSE_B_MIN_M + 1;
@@ -90,10 +92,10 @@ export const checks: KernelCheck[] = [
           ];
           for (const [M, N, K] of shapes) out.push(await runCase(gpu!, rng, { M, N, K, transA, transB, path }));
         }
-      }
-      return out;
-    },
-  },
+        return out;
+      },
+    }),
+  ),
   {
     kernel: 'matmul',
     name: 'batched: shared operand (stride 0), padded strides, vec4 alignment',
