@@ -1,0 +1,94 @@
+// NTK-Attention backward, query-parallel: one invocation per row (b, h, i). Writes
+// Δ_i = g_i·o_i (used by the key and (Z, k̃) passes) and dQ_i (= or +=):
+//   dQ_i = c Σ_j dS_ij k_j + J_φ(q_i)ᵀ dΦ_i,   dS_ij = P_ij (g_i·v_j − Δ_i),
+//   dΦ_i = w_i (Z g_i − Δ_i k̃),  P_ij = e^{S_ij − a'_i}/D_i,  w_i = e^{−a'_i}/D_i.
+override FEATURE_MAP: u32 = 0u;
+
+struct Params { B: u32, H: u32, L: u32, d: u32, r: u32, causal: u32, scale: f32, accumulate: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> k: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
+@group(0) @binding(4) var<storage, read> z: array<f32>;
+@group(0) @binding(5) var<storage, read> kt: array<f32>;
+@group(0) @binding(6) var<storage, read> o: array<f32>;
+@group(0) @binding(7) var<storage, read> stats: array<f32>;
+@group(0) @binding(8) var<storage, read> g: array<f32>;   // dO
+@group(0) @binding(9) var<storage, read_write> delta: array<f32>; // [B, H, L]
+@group(0) @binding(10) var<storage, read_write> dq: array<f32>;
+
+fn phi_at(t: u32, x: ptr<function, array<f32, 64>>, d: u32) -> f32 {
+  let s = inverseSqrt(sqrt(f32(d)));
+  if (FEATURE_MAP == 0u) {
+    let u = (*x)[t] * s;
+    return select(exp(u), u + 1.0, u > 0.0);
+  }
+  if (t == 0u) { return 1.0; }
+  if (t <= d) { return (*x)[t - 1u] * s; }
+  let e = t - 1u - d;
+  return (*x)[e / d] * (*x)[e % d] * inverseSqrt(2.0 * f32(d));
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let n = (wg.x + wg.y * nwg.x) * 64u + li;
+  if (n >= p.B * p.H * p.L) { return; }
+  let d = p.d;
+  let i = n % p.L;
+  let bh = n / p.L;
+  let h = bh % p.H;
+  let base = bh * p.L * d;
+  var x: array<f32, 64>;
+  var gi: array<f32, 64>;
+  var dx: array<f32, 64>;
+  var dl = 0.0;
+  for (var a = 0u; a < d; a++) {
+    x[a] = q[base + i * d + a];
+    gi[a] = g[base + i * d + a];
+    dl += gi[a] * o[base + i * d + a];
+  }
+  delta[n] = dl;
+  let ap = stats[2u * n];
+  let D = stats[2u * n + 1u];
+  var jmax = p.L - 1u;
+  if (p.causal != 0u) { jmax = i; }
+  for (var j = 0u; j <= jmax; j++) {
+    var dot = 0.0;
+    var gv = 0.0;
+    for (var a = 0u; a < d; a++) {
+      dot += x[a] * k[base + j * d + a];
+      gv += gi[a] * v[base + j * d + a];
+    }
+    let pr = exp(p.scale * dot - ap) / D;
+    let ds = pr * (gv - dl) * p.scale;
+    for (var a = 0u; a < d; a++) { dx[a] += ds * k[base + j * d + a]; }
+  }
+  // dΦ_t = w (Z_t·g − Δ k̃_t), pushed through φ's Jacobian one feature at a time.
+  let w = exp(-ap) / D;
+  let s = inverseSqrt(sqrt(f32(d)));
+  for (var t = 0u; t < p.r; t++) {
+    let zo = (h * p.r + t) * d;
+    var zg = 0.0;
+    for (var a = 0u; a < d; a++) { zg += z[zo + a] * gi[a]; }
+    let dphi = w * (zg - dl * kt[h * p.r + t]);
+    if (FEATURE_MAP == 0u) {
+      let u = x[t] * s;
+      dx[t] += dphi * select(exp(u) * s, s, u > 0.0);
+    } else if (t >= 1u && t <= d) {
+      dx[t - 1u] += dphi * s;
+    } else if (t > d) {
+      // φ_t = x_a x_b / √(2d): ∂/∂x_a = x_b/√(2d), ∂/∂x_b = x_a/√(2d).
+      let e = t - 1u - d;
+      let ia = e / d;
+      let ib = e % d;
+      let c2 = inverseSqrt(2.0 * f32(d));
+      dx[ia] += dphi * x[ib] * c2;
+      dx[ib] += dphi * x[ia] * c2;
+    }
+  }
+  for (var a = 0u; a < d; a++) {
+    var r = dx[a];
+    if (p.accumulate != 0u) { r += dq[base + i * d + a]; }
+    dq[base + i * d + a] = r;
+  }
+}

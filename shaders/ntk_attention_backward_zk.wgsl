@@ -1,0 +1,55 @@
+// NTK-Attention backward for the adapter: one invocation per (h, t, col), col < d for
+// dZ[h, t, col] = Σ_{b,i} w_i φ_t(q_i) g_i[col], col = d for dk̃[h, t] = −Σ_{b,i} w_i φ_t(q_i) Δ_i.
+// Each output sums over the whole batch in a fixed order: deterministic without atomics.
+override FEATURE_MAP: u32 = 0u;
+
+struct Params { B: u32, H: u32, L: u32, d: u32, r: u32, accumulate: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> q: array<f32>;
+@group(0) @binding(2) var<storage, read> stats: array<f32>;
+@group(0) @binding(3) var<storage, read> g: array<f32>;
+@group(0) @binding(4) var<storage, read> delta: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dz: array<f32>;  // [H, r, d]
+@group(0) @binding(6) var<storage, read_write> dkt: array<f32>; // [H, r] (gradient w.r.t. k̃)
+
+fn phi_row(t: u32, off: u32, d: u32) -> f32 {
+  let s = inverseSqrt(sqrt(f32(d)));
+  if (FEATURE_MAP == 0u) {
+    let u = q[off + t] * s;
+    return select(exp(u), u + 1.0, u > 0.0);
+  }
+  if (t == 0u) { return 1.0; }
+  if (t <= d) { return q[off + t - 1u] * s; }
+  let e = t - 1u - d;
+  return q[off + e / d] * q[off + e % d] * inverseSqrt(2.0 * f32(d));
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let n = (wg.x + wg.y * nwg.x) * 64u + li;
+  let d = p.d;
+  if (n >= p.H * p.r * (d + 1u)) { return; }
+  let col = n % (d + 1u);
+  let ht = n / (d + 1u);
+  let t = ht % p.r;
+  let h = ht / p.r;
+  var acc = 0.0;
+  for (var b = 0u; b < p.B; b++) {
+    let bh = b * p.H + h;
+    for (var i = 0u; i < p.L; i++) {
+      let row = bh * p.L + i;
+      let w = exp(-stats[2u * row]) / stats[2u * row + 1u];
+      let f = phi_row(t, row * d, d);
+      if (col < d) { acc += w * f * g[row * d + col]; } else { acc -= w * f * delta[row]; }
+    }
+  }
+  if (col < d) {
+    let idx = (h * p.r + t) * d + col;
+    if (p.accumulate != 0u) { acc += dz[idx]; }
+    dz[idx] = acc;
+  } else {
+    let idx = h * p.r + t;
+    if (p.accumulate != 0u) { acc += dkt[idx]; }
+    dkt[idx] = acc;
+  }
+}

@@ -1,0 +1,155 @@
+// NTK-Attention wrappers (forward, backward, k̃ parameterisation, closed form from a prefix).
+// Layouts: Q, K, V, O, dO [B, H, L, d] (d ≤ 64); Z [H, r, d] or low rank Z_A [H, r, s] ·
+// Z_B [H, s, d] (formed with the matmul kernel); κ [H, r]; stats [B, H, L, 2]; β [B, H, L].
+// Every reduction (dK, dV over queries; dZ, dκ over the batch) is owned by one invocation
+// and summed in a fixed order: deterministic without atomics.
+import { shapeCheck } from '../gpu/errors';
+import { params } from '../gpu/params';
+import type { Gpu, Tensor } from '../gpu/runtime';
+import type { FeatureMapName, KParam } from '../train/config';
+import { matmul } from './matmul';
+import { featureDim, type NtkDims } from './ntk_attention.ref';
+
+export { featureDim } from './ntk_attention.ref';
+export type { NtkDims } from './ntk_attention.ref';
+
+export const NTK_MAX_HEAD_DIM = 64;
+const WG = 64;
+const MAP_ID: Record<FeatureMapName, number> = { elu1: 0, taylor2: 1 };
+const KPARAM_ID: Record<KParam, number> = { abs: 0, exp: 1, softplus: 2, identity: 3 };
+
+/** Workgroups for `n` invocations of 64, folded into y past the 65535 limit. */
+function groups(n: number): [number, number] {
+  const g = Math.max(1, Math.ceil(n / WG));
+  const x = Math.min(g, 65535);
+  return [x, Math.ceil(g / x)];
+}
+
+export interface NtkAdapterTensors {
+  /** Full-rank Z [H, r, d], or the low-rank pair. */
+  z?: Tensor;
+  za?: Tensor;
+  zb?: Tensor;
+  kappa: Tensor;
+}
+
+export interface NtkForwardTensors extends NtkAdapterTensors {
+  q: Tensor;
+  k: Tensor;
+  v: Tensor;
+  o: Tensor;
+  stats: Tensor;
+  beta?: Tensor | null;
+}
+
+export interface NtkBackwardTensors extends NtkForwardTensors {
+  dO: Tensor;
+  dq: Tensor;
+  dk: Tensor;
+  dv: Tensor;
+  dz?: Tensor;
+  dza?: Tensor;
+  dzb?: Tensor;
+  dkappa: Tensor;
+}
+
+export interface NtkOptions extends NtkDims {
+  /** Rank s of Z = Z_A·Z_B; 0 or undefined = full rank. */
+  rank?: number;
+}
+
+function check(name: string, t: NtkForwardTensors, o: NtkOptions) {
+  const { B, H, L, d } = o;
+  const r = featureDim(o.featureMap, d);
+  shapeCheck([B, H, L, d].every((x) => Number.isInteger(x) && x >= 1), name, `B, H, L, d must be positive integers (got ${B}, ${H}, ${L}, ${d})`);
+  shapeCheck(d <= NTK_MAX_HEAD_DIM, name, `head dimension d = ${d} exceeds ${NTK_MAX_HEAD_DIM}`);
+  const seq = B * H * L * d;
+  for (const [n, x] of [['q', t.q], ['k', t.k], ['v', t.v], ['o', t.o]] as const) shapeCheck(x.numel === seq, name, `${n} must be [B=${B},H=${H},L=${L},d=${d}] (${seq} values), got ${x.numel}`);
+  shapeCheck(t.stats.numel === 2 * B * H * L, name, `stats must be [B,H,L,2] (${2 * B * H * L}), got ${t.stats.numel}`);
+  shapeCheck(t.kappa.numel === H * r, name, `kappa must be [H=${H}, r=${r}], got ${t.kappa.numel}`);
+  if (o.rank) {
+    shapeCheck(!!t.za && !!t.zb, name, 'low rank needs za and zb');
+    shapeCheck(t.za!.numel === H * r * o.rank && t.zb!.numel === H * o.rank * d, name, `za must be [H,r,s] = [${H},${r},${o.rank}] and zb [H,s,d] = [${H},${o.rank},${d}]`);
+  } else shapeCheck(!!t.z && t.z.numel === H * r * d, name, `z must be [H=${H}, r=${r}, d=${d}] (${H * r * d} values), got ${t.z?.numel}`);
+  if (t.beta) shapeCheck(t.beta.numel === B * H * L, name, `beta must be [B,H,L] (${B * H * L}), got ${t.beta.numel}`);
+}
+
+/** k̃ = f(κ) into `kt`. */
+export function ntkKTilde(gpu: Gpu, kappa: Tensor, kt: Tensor, kParam: KParam) {
+  const k = gpu.kernel({ shader: 'ntk_kparam', entry: 'forward', constants: { KPARAM: KPARAM_ID[kParam] }, bindings: ['uniform', 'read', 'read', 'rw'] });
+  gpu.dispatch(k, [kappa, kappa, kt], groups(kappa.numel), params().u32(kappa.numel).u32(0));
+}
+
+/** Z = Z_A·Z_B per head, or Z itself. Returns the tensor and whether it is a temporary. */
+function fullZ(gpu: Gpu, t: NtkAdapterTensors, o: NtkOptions, r: number): { z: Tensor; temp: boolean } {
+  if (!o.rank) return { z: t.z!, temp: false };
+  const z = gpu.tensor([o.H, r, o.d], undefined, 'ntk.Z (low rank)');
+  matmul(gpu, t.za!, t.zb!, z, { M: r, K: o.rank, N: o.d, batch: o.H });
+  return { z, temp: true };
+}
+
+export function ntkAttentionForward(gpu: Gpu, t: NtkForwardTensors, o: NtkOptions) {
+  const name = 'ntk_attention';
+  check(name, t, o);
+  const r = featureDim(o.featureMap, o.d);
+  const { z, temp } = fullZ(gpu, t, o, r);
+  const kt = gpu.tensor([o.H, r], undefined, 'ntk.k~');
+  ntkKTilde(gpu, t.kappa, kt, o.kParam);
+  const k = gpu.kernel({ shader: 'ntk_attention_forward', constants: { FEATURE_MAP: MAP_ID[o.featureMap] }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] });
+  const beta = t.beta ?? gpu.tensor([1], undefined, 'no-beta'); // not written when has_beta = 0
+  const p = params().u32(o.B).u32(o.H).u32(o.L).u32(o.d).u32(r).u32(o.causal ?? true ? 1 : 0).f32(o.scale ?? 1 / Math.sqrt(o.d)).u32(t.beta ? 1 : 0);
+  gpu.dispatch(k, [t.q, t.k, t.v, z, kt, t.o, t.stats, beta], groups(o.B * o.H * o.L), p);
+  gpu.release(kt);
+  if (!t.beta) gpu.release(beta);
+  if (temp) gpu.release(z);
+}
+
+/** dQ, dK, dV (= or += with `accumulate`), and the adapter's gradients (always written). */
+export function ntkAttentionBackward(gpu: Gpu, t: NtkBackwardTensors, o: NtkOptions, accumulate = false) {
+  const name = 'ntk_attention_backward';
+  check(name, t, o);
+  const { B, H, L, d } = o;
+  const r = featureDim(o.featureMap, d);
+  const seq = B * H * L * d;
+  for (const [n, x] of [['dO', t.dO], ['dq', t.dq], ['dk', t.dk], ['dv', t.dv]] as const) shapeCheck(x.numel === seq, name, `${n} must have ${seq} values, got ${x.numel}`);
+  shapeCheck(t.dkappa.numel === H * r, name, `dkappa must be [H, r] = ${H * r} values, got ${t.dkappa.numel}`);
+  if (o.rank) shapeCheck(!!t.dza && !!t.dzb, name, 'low rank needs dza and dzb');
+  else shapeCheck(!!t.dz && t.dz.numel === H * r * d, name, `dz must be [H, r, d] = ${H * r * d} values`);
+  const map = { FEATURE_MAP: MAP_ID[o.featureMap] };
+  const causal = o.causal ?? true ? 1 : 0;
+  const scale = o.scale ?? 1 / Math.sqrt(d);
+  const { z, temp } = fullZ(gpu, t, o, r);
+  const kt = gpu.tensor([H, r], undefined, 'ntk.k~');
+  ntkKTilde(gpu, t.kappa, kt, o.kParam);
+  const delta = gpu.tensor([B, H, L], undefined, 'ntk.delta');
+  const rows = groups(B * H * L);
+  const kq = gpu.kernel({ shader: 'ntk_attention_backward_q', constants: map, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
+  const seqParams = () => params().u32(B).u32(H).u32(L).u32(d).u32(r).u32(causal).f32(scale).u32(accumulate ? 1 : 0);
+  gpu.dispatch(kq, [t.q, t.k, t.v, z, kt, t.o, t.stats, t.dO, delta, t.dq], rows, seqParams());
+  const kkv = gpu.kernel({ shader: 'ntk_attention_backward_kv', bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
+  gpu.dispatch(kkv, [t.q, t.k, t.v, t.stats, t.dO, delta, t.dk, t.dv], rows, seqParams());
+  const dz = o.rank ? gpu.tensor([H, r, d], undefined, 'ntk.dZ (low rank)') : t.dz!;
+  const dkt = gpu.tensor([H, r], undefined, 'ntk.dk~');
+  const kzk = gpu.kernel({ shader: 'ntk_attention_backward_zk', constants: map, bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
+  gpu.dispatch(kzk, [t.q, t.stats, t.dO, delta, dz, dkt], groups(H * r * (d + 1)), params().u32(B).u32(H).u32(L).u32(d).u32(r).u32(0));
+  const kb = gpu.kernel({ shader: 'ntk_kparam', entry: 'backward', constants: { KPARAM: KPARAM_ID[o.kParam] }, bindings: ['uniform', 'read', 'read', 'rw'] });
+  gpu.dispatch(kb, [dkt, t.kappa, t.dkappa], groups(H * r), params().u32(H * r).u32(0));
+  if (o.rank) {
+    // dZ_A = dZ·Z_Bᵀ, dZ_B = Z_Aᵀ·dZ (per head).
+    matmul(gpu, dz, t.zb!, t.dza!, { M: r, K: d, N: o.rank, transB: true, batch: H });
+    matmul(gpu, t.za!, dz, t.dzb!, { M: o.rank, K: r, N: d, transA: true, batch: H });
+    gpu.release(dz);
+  }
+  gpu.release(kt, delta, dkt);
+  if (temp) gpu.release(z);
+}
+
+/** Closed form (Z, k) from a prefix pk, pv [H, m, d]: k = Σ φ(p), Z = Σ φ(p) wᵀ. m ≥ 1. */
+export function ntkFromPrefix(gpu: Gpu, pk: Tensor, pv: Tensor, z: Tensor, k: Tensor, o: { H: number; m: number; d: number; featureMap: FeatureMapName }) {
+  const name = 'ntk_from_prefix';
+  const r = featureDim(o.featureMap, o.d);
+  shapeCheck(o.m >= 1 && pk.numel === o.H * o.m * o.d && pv.numel === o.H * o.m * o.d, name, `pk and pv must be [H=${o.H}, m=${o.m}, d=${o.d}], got ${pk.numel}, ${pv.numel}`);
+  shapeCheck(z.numel === o.H * r * o.d && k.numel === o.H * r, name, `z must be [H, r, d] = ${o.H * r * o.d} values and k [H, r] = ${o.H * r}`);
+  const kern = gpu.kernel({ shader: 'ntk_from_prefix', constants: { FEATURE_MAP: MAP_ID[o.featureMap] }, bindings: ['uniform', 'read', 'read', 'rw', 'rw'] });
+  gpu.dispatch(kern, [pk, pv, z, k], groups(o.H * r * (o.d + 1)), params().u32(o.H).u32(o.m).u32(o.d).u32(r));
+}
