@@ -7,6 +7,7 @@ import { createNodeGpu } from '../gpu/node';
 import type { Gpu } from '../gpu/runtime';
 import { defaultConfig, type RunConfig } from '../train/config';
 import { BatchBuffers, train } from '../train/trainer';
+import { relErr } from '../kernels/check';
 import { Rng } from '../util/rng';
 import { GptGpu } from './gpt';
 import { initParams } from './init';
@@ -51,6 +52,8 @@ const runCfg = (over: Partial<RunConfig>): RunConfig => ({
 const METHODS: [string, AdapterSpec, Partial<RunConfig>, number][] = [
   ['full', { method: 'full' }, { lr: 3e-3 }, 0.1],
   ['prefix', { method: 'prefix', prefixLength: 4 }, { lr: 1e-1 }, 0.02],
+  ['ntk elu1/exp', { method: 'ntk', featureMap: 'elu1', kParam: 'exp', rank: 0 }, { lr: 1e-1 }, 0.02],
+  ['ntk taylor2/softplus low rank', { method: 'ntk', featureMap: 'taylor2', kParam: 'softplus', rank: 2 }, { lr: 1e-1 }, 0.02],
   ['lora', { method: 'lora', rank: 4, alpha: 8 }, { lr: 3e-2 }, 0.02],
 ];
 
@@ -66,6 +69,11 @@ describe('GPU GPT', () => {
     };
     expect(await same({ method: 'prefix', prefixLength: 0 })).toEqual(ref);
     expect(await same({ method: 'lora', rank: 3, alpha: 6 })).toEqual(ref);
+    const ntkZero = await same({ method: 'ntk', featureMap: 'elu1', kParam: 'identity', rank: 0 }, (m) => {
+      for (const s of m.trainable) gpu.write(m.params.get(s.name)!, new Float32Array(s.numel));
+    });
+    // A different attention kernel (its own online softmax): equal up to float32 rounding.
+    expect(relErr(ntkZero, ref)).toBeLessThan(1e-6);
 
   });
 

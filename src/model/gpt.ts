@@ -16,6 +16,7 @@ import { gradNormScale } from '../kernels/gradnorm';
 import { layerNormBackward, layerNormForward } from '../kernels/layernorm';
 import { matmul } from '../kernels/matmul';
 import { permuteQkvBackward, permuteQkvForward, unpermuteBackward, unpermuteForward } from '../kernels/permute';
+import { ntkAttentionBackward, ntkAttentionForward } from '../kernels/ntk_attention';
 import { prefixAttentionBackward, prefixAttentionForward } from '../kernels/prefix_attention';
 import { addInPlace } from '../kernels/residual';
 import { type AdapterSpec, type ModelConfig, type ParamSpec, adapterParamSpecs, baseParamSpecs } from './params';
@@ -62,10 +63,6 @@ export class GptGpu {
     readonly config: ModelConfig,
     readonly adapter: AdapterSpec,
   ) {
-    if (adapter.method === 'ntk') {
-      // The fused NTK-Attention kernel is not in this build yet; refuse clearly rather than train something else.
-      throw new GpuError('validation', 'NTK-Attention adapters need the ntk_attention kernel, which is not in this build yet');
-    }
     this.specs = [...baseParamSpecs(config), ...adapterParamSpecs(config, adapter)];
     this.trainable = this.specs.filter((s) => (adapter.method === 'full' ? !s.adapter : s.adapter));
     for (const s of this.specs) this.params.set(s.name, gpu.tensor(s.shape, undefined, s.name));
@@ -165,7 +162,9 @@ export class GptGpu {
         matmul(gpu, a.loraT!, P('lora.B'), a.qkv, { M: N, K: r, N: 3 * C, transB: true, accumulate: true, alpha: this.adapter.alpha / r });
       }
       permuteQkvForward(gpu, a.qkv, a.q, a.k, a.v, { B, T, H, d });
-      {
+      if (this.adapter.method === 'ntk') {
+        ntkAttentionForward(gpu, this.ntkTensors(l, a), this.ntkOpts(B, T));
+      } else {
         const pk = m > 0 ? P('prefix.key') : a.q; // m = 0: never read
         const pv = m > 0 ? P('prefix.value') : a.v;
         prefixAttentionForward(gpu, { q: a.q, k: a.k, v: a.v, pk, pv, o: a.o, lse: a.lse, beta: a.beta }, { B, H, L: T, d, m, causal: true });
@@ -183,6 +182,20 @@ export class GptGpu {
     layerNormForward(gpu, x, this.p('ln_f.weight'), this.p('ln_f.bias'), this.lnf, this.lnfMean, this.lnfRstd, { N, C });
     matmul(gpu, this.lnf, this.p('wte'), this.logits, { M: N, K: C, N: cfg.vocabSize, transB: true });
     if (targets) crossEntropy(gpu, this.logits, targets, this.losses, null, this.stats);
+  }
+
+  private ntkTensors(l: number, a: LayerActs) {
+    const P = (n: string) => this.p(`h.${l}.${n}`);
+    const lowRank = this.adapter.method === 'ntk' && this.adapter.rank > 0;
+    return {
+      q: a.q, k: a.k, v: a.v, o: a.o, stats: a.ntkStats!, beta: a.beta,
+      ...(lowRank ? { za: P('ntk.Z_A'), zb: P('ntk.Z_B') } : { z: P('ntk.Z') }),
+      kappa: P('ntk.kappa'),
+    };
+  }
+  private ntkOpts(B: number, T: number) {
+    if (this.adapter.method !== 'ntk') throw new Error('not an NTK model');
+    return { B, H: this.H, L: T, d: this.d, rank: this.adapter.rank || undefined, featureMap: this.adapter.featureMap, kParam: this.adapter.kParam, causal: true };
   }
 
   /** The logits of the last forward pass (for evaluation, generation and tests). */
@@ -264,7 +277,18 @@ export class GptGpu {
         columnSum(gpu, this.ones, dresid, G('attn.c_proj.bias')!, N, C);
       }
       unpermuteBackward(gpu, datt, dO, { B, T, H, d });
-      {
+      if (this.adapter.method === 'ntk') {
+        const lowRank = this.adapter.rank > 0;
+        ntkAttentionBackward(
+          gpu,
+          {
+            ...this.ntkTensors(l, a), dO, dq, dk, dv,
+            ...(lowRank ? { dza: G('ntk.Z_A')!, dzb: G('ntk.Z_B')! } : { dz: G('ntk.Z')! }),
+            dkappa: G('ntk.kappa')!,
+          },
+          this.ntkOpts(B, T),
+        );
+      } else {
         const pk = m > 0 ? P('prefix.key') : a.q;
         const pv = m > 0 ? P('prefix.value') : a.v;
         const dpk = m > 0 ? G('prefix.key') : null; // null: no prefix pass
