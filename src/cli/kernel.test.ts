@@ -8,6 +8,8 @@ import { createNodeGpu } from '../gpu/node';
 import type { Gpu } from '../gpu/runtime';
 import { relErr } from '../kernels/check';
 import { geluBackwardRef, geluRef } from '../kernels/gelu.ref';
+import { ntkAttentionBackwardRef, ntkAttentionRef } from '../kernels/ntk_attention.ref';
+import { prefixAttentionBackwardRef, prefixAttentionRef } from '../kernels/prefix_attention.ref';
 import { readSafetensors, writeSafetensors, type SafeTensorInput } from '../io/safetensors';
 import { freshSeed, Rng } from '../util/rng';
 import { parseArgs, type CliContext } from './args';
@@ -85,5 +87,44 @@ describe(`kernel command (seed ${seed})`, () => {
     expect(await failure('gelu', { x: f32([3, 5]), dy: f32([3, 4]) })).toBe('dy: expected shape [3,5] (same shape from x), got [3,4]');
     expect(await failure('gelu', { z: f32([3]) })).toContain("no tensor 'x' (it has: z)");
     expect(await failure('gelu', { x: { shape: [2], data: Int32Array.from([1, 2]) } })).toBe('x: expected a float tensor (F32, F64, F16 or BF16), got I32');
+  });
+
+  // Attention: small odd shapes; float32 softmax-weighted sums over ≤ m + L terms, so
+  // 3e-5 (the kernel checks' bound) separates rounding from a wrong tensor or layout.
+  it('prefix-attention: forward and backward outputs match the float64 reference', async () => {
+    const B = 2, H = 2, L = rng.int(1, 6), d = 5, m = rng.int(0, 4);
+    const seq = [B, H, L, d];
+    const t = { Q: f32(seq), K: f32(seq), V: f32(seq), Pk: f32([H, m, d]), Pv: f32([H, m, d]), dO: f32(seq) };
+    const out = await runKernel('prefix-attention', t);
+    const x = { q: f64of(t.Q.data), k: f64of(t.K.data), v: f64of(t.V.data), pk: f64of(t.Pk.data), pv: f64of(t.Pv.data) };
+    const dims = { B, H, L, d, m, causal: true };
+    const f = prefixAttentionRef(x, dims);
+    const g = prefixAttentionBackwardRef(x, f64of(t.dO.data), dims);
+    expect(relErr(out.tensors.O.data as Float32Array, f.o)).toBeLessThan(3e-5);
+    expect(relErr(out.tensors.dQ.data as Float32Array, g.dq)).toBeLessThan(3e-5);
+    expect(relErr(out.tensors.dK.data as Float32Array, g.dk)).toBeLessThan(3e-5);
+    if (m > 0) expect(relErr(out.tensors.dPv.data as Float32Array, g.dpv)).toBeLessThan(3e-5);
+  });
+
+  it('ntk-attention: options from __metadata__, outputs match the float64 reference', async () => {
+    const B = 1, H = 2, L = rng.int(1, 6), d = 3, r = 1 + d + d * d;
+    const seq = [B, H, L, d];
+    const t = { Q: f32(seq), K: f32(seq), V: f32(seq), Z: f32([H, r, d], 0.3), kappa: f32([H, r]), dO: f32(seq) };
+    const out = await runKernel('ntk-attention', t, ['--causal', 'false'], { feature_map: 'taylor2', k_param: 'exp' });
+    expect(out.metadata.feature_map).toBe('taylor2');
+    const dims = { B, H, L, d, featureMap: 'taylor2' as const, kParam: 'exp' as const, causal: false };
+    const args = [f64of(t.Q.data), f64of(t.K.data), f64of(t.V.data), f64of(t.Z.data), f64of(t.kappa.data)] as const;
+    expect(relErr(out.tensors.O.data as Float32Array, ntkAttentionRef(...args, dims).o)).toBeLessThan(3e-5);
+    const g = ntkAttentionBackwardRef(...args, f64of(t.dO.data), dims);
+    expect(relErr(out.tensors.dZ.data as Float32Array, g.dz)).toBeLessThan(3e-5);
+    expect(relErr(out.tensors.dkappa.data as Float32Array, g.dkappa)).toBeLessThan(3e-5);
+  });
+
+  it('attention inputs with mismatched shapes are refused, naming the tensor', async () => {
+    const seq = [2, 3, 7, 5];
+    const msg = await failure('prefix-attention', { Q: f32(seq), K: f32([2, 3, 7, 4]), V: f32(seq), Pk: f32([3, 2, 5]), Pv: f32([3, 2, 5]) });
+    expect(msg).toBe('K: expected shape [2,3,7,5] (B,H,L,d from Q), got [2,3,7,4]');
+    const msg2 = await failure('ntk-attention', { Q: f32(seq), K: f32(seq), V: f32(seq), Z: f32([3, 4, 5]), kappa: f32([3, 5]) });
+    expect(msg2).toMatch(/^Z: expected shape \[3,5,5\]/);
   });
 });

@@ -9,6 +9,7 @@ import { geluBackward, geluForward } from '../kernels/gelu';
 import { geluBackwardRef, geluRef } from '../kernels/gelu.ref';
 import { readSafetensors, toFloat64, writeSafetensors, type SafeTensor, type SafeTensorInput, type SafetensorsFile } from '../io/safetensors';
 import { ArgError, defineCommand, type CliContext } from './args';
+import { ntkAttention, prefixAttention } from './kernel_attention';
 
 // ============================================================================ kernel table
 
@@ -155,7 +156,7 @@ const gelu: KernelRunner = {
 };
 
 /** Every kernel the command can run. */
-export const KERNELS: KernelRunner[] = [gelu];
+export const KERNELS: KernelRunner[] = [gelu, prefixAttention, ntkAttention];
 
 // ============================================================================ the command
 
