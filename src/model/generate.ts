@@ -1,0 +1,113 @@
+// Autoregressive sampling from a GPU GPT: feed the running sequence (its last
+// contextLength tokens), read the last position's logits, pick the next token
+// (greedy at temperature 0, else softmax(logits / temperature) over the top-k), repeat.
+//
+// One forward per new token, no KV cache: the models here are small. The window has a
+// fixed length T = min(contextLength, prompt + maxNew) and is padded at the end while the
+// sequence is shorter; causal attention means the padding cannot reach the row we read,
+// and a fixed T keeps the model's activation buffers from being reallocated every step.
+import type { Gpu } from '../gpu/runtime';
+import type { GreedyDecoder } from '../data';
+import { Rng } from '../util/rng';
+import type { GptGpu } from './gpt';
+
+export interface GenerateOptions {
+  /** Tokens to append (≥ 0). */
+  maxNewTokens: number;
+  /** 0 = greedy (argmax, first index on ties); > 0 divides the logits. Default 1. */
+  temperature?: number;
+  /** Sample among the k largest logits only; 0 or undefined = all. */
+  topK?: number;
+  /** Sampling randomness (seeded: same seed, same text). Default new Rng(0). */
+  rng?: Rng;
+  /** Stop after emitting this token (e.g. a synthetic task's end mark); it is included. */
+  stopToken?: number;
+  /** Called with each new token as it is chosen. */
+  onToken?: (token: number, index: number) => void;
+}
+
+/** Index of the largest value, the first one on ties. NaN never wins. */
+export function argmax(x: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i] > x[best] || Number.isNaN(x[best])) best = i;
+  return best;
+}
+
+/**
+ * The next token from one row of logits: argmax at temperature 0, otherwise a draw from
+ * softmax(logits / temperature) restricted to the top-k logits (ties at the k-th value
+ * broken by lower index, so exactly k candidates). float64 softmax with max subtraction.
+ */
+export function sampleFromLogits(logits: ArrayLike<number>, temperature: number, topK: number, rng: Rng): number {
+  const V = logits.length;
+  if (V === 0) throw new Error('sampleFromLogits: empty logits');
+  for (let i = 0; i < V; i++) if (!Number.isFinite(logits[i])) throw new Error(`sampleFromLogits: logit ${i} is ${logits[i]} (the model produced non-finite values)`);
+  if (temperature === 0) return argmax(logits);
+  let ids = Array.from({ length: V }, (_, i) => i);
+  if (topK > 0 && topK < V) ids = ids.sort((a, b) => logits[b] - logits[a] || a - b).slice(0, topK);
+  let mx = -Infinity;
+  for (const i of ids) mx = Math.max(mx, logits[i]);
+  const w = ids.map((i) => Math.exp((logits[i] - mx) / temperature));
+  let total = 0;
+  for (const x of w) total += x;
+  let u = rng.next() * total;
+  for (let j = 0; j < ids.length; j++) {
+    u -= w[j];
+    if (u < 0) return ids[j];
+  }
+  return ids[ids.length - 1]; // u landed on total through rounding
+}
+
+function checkOptions(model: GptGpu, prompt: ArrayLike<number>, o: GenerateOptions) {
+  const V = model.config.vocabSize;
+  if (prompt.length === 0) throw new Error('generate: the prompt must hold at least one token');
+  for (let i = 0; i < prompt.length; i++) {
+    const t = prompt[i];
+    if (!Number.isInteger(t) || t < 0 || t >= V) throw new Error(`generate: prompt token ${i} is ${t}, outside the vocabulary [0, ${V})`);
+  }
+  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 0) throw new Error(`generate: maxNewTokens must be an integer ≥ 0 (got ${o.maxNewTokens})`);
+  const temp = o.temperature ?? 1;
+  if (!(Number.isFinite(temp) && temp >= 0)) throw new Error(`generate: temperature must be a finite number ≥ 0 (got ${temp})`);
+  const k = o.topK ?? 0;
+  if (!Number.isInteger(k) || k < 0) throw new Error(`generate: topK must be an integer ≥ 0 (got ${k})`);
+}
+
+/** Returns the new tokens only (not the prompt). */
+export async function generate(gpu: Gpu, model: GptGpu, prompt: ArrayLike<number>, o: GenerateOptions): Promise<number[]> {
+  checkOptions(model, prompt, o);
+  const temperature = o.temperature ?? 1;
+  const topK = o.topK ?? 0;
+  const rng = o.rng ?? new Rng(0);
+  const V = model.config.vocabSize;
+  const seq = Array.from(prompt);
+  const out: number[] = [];
+  if (o.maxNewTokens === 0) return out;
+  const T = Math.min(model.config.contextLength, seq.length + o.maxNewTokens - 1);
+  const tokens = gpu.tensor([1, T], undefined, 'generate.tokens');
+  const window = new Uint32Array(T);
+  try {
+    for (let n = 0; n < o.maxNewTokens; n++) {
+      // The last T tokens (crop), or the whole sequence padded with 0 after its end.
+      const start = Math.max(0, seq.length - T);
+      const len = seq.length - start;
+      window.fill(0);
+      for (let i = 0; i < len; i++) window[i] = seq[start + i];
+      gpu.write(tokens, window);
+      model.forward(tokens, null, 1, T);
+      const row = await gpu.read(model.logitsTensor(), V, (len - 1) * V);
+      const next = sampleFromLogits(row, temperature, topK, rng);
+      seq.push(next);
+      out.push(next);
+      o.onToken?.(next, n);
+      if (o.stopToken !== undefined && next === o.stopToken) break;
+    }
+  } finally {
+    gpu.release(tokens);
+  }
+  return out;
+}
+
+/** The trainer's greedy decoder for synthetic tasks (exact match after generation). */
+export function greedyDecoder(gpu: Gpu, model: GptGpu, stopToken?: number): GreedyDecoder {
+  return (promptTokens, maxNew) => generate(gpu, model, promptTokens, { maxNewTokens: maxNew, temperature: 0, stopToken });
+}
