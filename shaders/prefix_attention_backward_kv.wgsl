@@ -5,12 +5,13 @@
 //   dv_j = Σ_i P_ij dO_i,   dk_j = c·Σ_i dS_ij q_i,   dS_ij = P_ij (dO_i·v_j − Δ_i),
 //   P_ij = e^{c·q_i·k_j − lse_i} (recomputed from the forward's lse; masked keys 0).
 //
-// One invocation owns one key j (k_j, v_j and both accumulators in private arrays); a
-// workgroup owns BK consecutive keys of one key group (wg.y: b·H + h for the sequence,
-// h for the prefix) and walks the query rows in order, RT at a time: the sums have a
-// fixed order (deterministic, no atomics; for the prefix the workgroup loops over every
-// batch entry itself). Query rows are read at workgroup-uniform addresses (a broadcast)
-// with the loop over d outside and the RT rows inside, as in the forward.
+// Each invocation owns R keys (k, v and both accumulators in private arrays); a workgroup
+// of WG invocations owns BK = WG·R consecutive keys (key j0 + r·WG + lid) of one key
+// group (wg.y: b·H + h for the sequence, h for the prefix) and walks the query rows in
+// order, RT at a time: every sum has a fixed order (deterministic, no atomics; for the
+// prefix the workgroup loops over every batch entry itself). Query rows are read at
+// workgroup-uniform addresses (a broadcast), loop over d outside, rows and keys inside;
+// see the forward for why, and for the R / WG / RT choices per adapter.
 struct Params {
   H: u32,
   L: u32,
@@ -32,29 +33,37 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> dv: array<f32>; // like vals
 
 const DMAX: u32 = 128u;
-const BK: u32 = 64u; // keys per workgroup (= invocations)
-const RT: u32 = 16u; // query rows per step
+const R: u32 = ${R}u; // keys per invocation
+const WG: u32 = ${WG}u; // invocations per workgroup
+const BK: u32 = WG * R; // keys per workgroup
+const RT: u32 = ${BC}u; // query rows per step
 
-var<private> kj: array<f32, DMAX>;
-var<private> vj: array<f32, DMAX>;
-var<private> dkj: array<f32, DMAX>;
-var<private> dvj: array<f32, DMAX>;
+var<private> kj: array<array<f32, R>, DMAX>;
+var<private> vj: array<array<f32, R>, DMAX>;
+var<private> dkj: array<array<f32, R>, DMAX>;
+var<private> dvj: array<array<f32, R>, DMAX>;
 
-@compute @workgroup_size(BK)
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let D = p.d;
   let group = wg.y;
   let h = group % p.H;
   let j0 = wg.x * BK;
-  let jRaw = j0 + lid.x;
   // Keys past the set compute a copy of the last key and store nothing.
-  let j = min(jRaw, p.nKeys - 1u);
-  let kOff = (group * p.nKeys + j) * D;
+  var jRaw: array<u32, R>;
+  var j: array<u32, R>;
+  for (var r = 0u; r < R; r++) {
+    jRaw[r] = j0 + r * WG + lid.x;
+    j[r] = min(jRaw[r], p.nKeys - 1u);
+  }
   for (var e = 0u; e < D; e++) {
-    kj[e] = keys[kOff + e];
-    vj[e] = vals[kOff + e];
-    dkj[e] = 0.0;
-    dvj[e] = 0.0;
+    for (var r = 0u; r < R; r++) {
+      let kOff = (group * p.nKeys + j[r]) * D;
+      kj[e][r] = keys[kOff + e];
+      vj[e][r] = vals[kOff + e];
+      dkj[e][r] = 0.0;
+      dvj[e][r] = 0.0;
+    }
   }
   var bFirst = group / p.H;
   var bEnd = bFirst + 1u;
@@ -70,52 +79,71 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     let rowBase = (b * p.H + h) * p.L;
     for (var i0 = iFirst; i0 < p.L; i0 += RT) {
       // Rows past L are clamped for the loads and masked.
-      var r: array<u32, RT>;
-      var s: array<f32, RT>;
-      var dp: array<f32, RT>;
-      for (var t = 0u; t < RT; t++) {
-        r[t] = rowBase + min(i0 + t, p.L - 1u);
-        s[t] = 0.0;
-        dp[t] = 0.0;
+      var ro: array<u32, RT>;
+      for (var t = 0u; t < RT; t++) { ro[t] = rowBase + min(i0 + t, p.L - 1u); }
+      // Explicitly zeroed: a declaration inside a loop was not re-zeroed per iteration on
+      // lavapipe (Dawn/Tint 2025), though WGSL says it should be.
+      var s: array<array<f32, RT>, R>;
+      var dp: array<array<f32, RT>, R>;
+      for (var r = 0u; r < R; r++) {
+        for (var t = 0u; t < RT; t++) {
+          s[r][t] = 0.0;
+          dp[r][t] = 0.0;
+        }
       }
       for (var e = 0u; e < D; e++) {
         let ke = kj[e];
         let ve = vj[e];
         for (var t = 0u; t < RT; t++) {
-          s[t] = fma(q[r[t] * D + e], ke, s[t]);
-          dp[t] = fma(dO[r[t] * D + e], ve, dp[t]);
+          let qv = q[ro[t] * D + e];
+          let gv = dO[ro[t] * D + e];
+          for (var r = 0u; r < R; r++) {
+            s[r][t] = fma(qv, ke[r], s[r][t]);
+            dp[r][t] = fma(gv, ve[r], dp[r][t]);
+          }
         }
       }
-      var pr: array<f32, RT>;
-      var ds: array<f32, RT>;
+      var pr: array<array<f32, RT>, R>;
+      var ds: array<array<f32, RT>, R>;
       for (var t = 0u; t < RT; t++) {
         let i = i0 + t;
-        let seen = i < p.L && (!causal || j <= i);
-        pr[t] = select(0.0, exp(p.scale * s[t] - stats[2u * r[t]]), seen);
-        ds[t] = pr[t] * (dp[t] - stats[2u * r[t] + 1u]);
+        let rowLse = stats[2u * ro[t]];
+        let delta = stats[2u * ro[t] + 1u];
+        for (var r = 0u; r < R; r++) {
+          let seen = i < p.L && (!causal || j[r] <= i);
+          pr[r][t] = select(0.0, exp(p.scale * s[r][t] - rowLse), seen);
+          ds[r][t] = pr[r][t] * (dp[r][t] - delta);
+        }
       }
       for (var e = 0u; e < D; e++) {
         var a = dvj[e];
         var c = dkj[e];
         for (var t = 0u; t < RT; t++) {
-          a = fma(pr[t], dO[r[t] * D + e], a);
-          c = fma(ds[t], q[r[t] * D + e], c);
+          let gv = dO[ro[t] * D + e];
+          let qv = q[ro[t] * D + e];
+          for (var r = 0u; r < R; r++) {
+            a[r] = fma(pr[r][t], gv, a[r]);
+            c[r] = fma(ds[r][t], qv, c[r]);
+          }
         }
         dvj[e] = a;
         dkj[e] = c;
       }
     }
   }
-  if (jRaw < p.nKeys) {
-    for (var e = 0u; e < D; e++) {
-      var a = p.scale * dkj[e];
-      var c = dvj[e];
-      if (p.accumulate != 0u) {
-        a += dk[kOff + e];
-        c += dv[kOff + e];
+  for (var r = 0u; r < R; r++) {
+    if (jRaw[r] < p.nKeys) {
+      let kOff = (group * p.nKeys + j[r]) * D;
+      for (var e = 0u; e < D; e++) {
+        var a = p.scale * dkj[e][r];
+        var c = dvj[e][r];
+        if (p.accumulate != 0u) {
+          a += dk[kOff + e];
+          c += dv[kOff + e];
+        }
+        dk[kOff + e] = a;
+        dv[kOff + e] = c;
       }
-      dk[kOff + e] = a;
-      dv[kOff + e] = c;
     }
   }
 }

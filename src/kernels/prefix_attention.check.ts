@@ -1,8 +1,8 @@
 import type { Gpu, Tensor } from '../gpu/runtime';
 import type { Rng } from '../util/rng';
 import { compare, dot, fdCheck, maxAbsErr, poisoned, roundF32, type KernelCheck, type Metric } from './check';
-import { prefixAttentionBackward, prefixAttentionForward } from './prefix_attention';
-import { prefixAttentionBackwardRef, prefixAttentionRef, type PrefixAttentionDims, type PrefixAttentionInputs } from './prefix_attention.ref';
+import { prefixAttentionBackward, prefixAttentionForward, type PrefixAttentionOptions } from './prefix_attention';
+import { prefixAttentionBackwardRef, prefixAttentionRef, type PrefixAttentionInputs } from './prefix_attention.ref';
 
 // Bounds (‖gpu − ref‖/‖ref‖; float32 kernels vs the float64 reference on the same float32
 // inputs):
@@ -23,7 +23,7 @@ import { prefixAttentionBackwardRef, prefixAttentionRef, type PrefixAttentionDim
 const FWD_BOUND = 1e-5;
 const BWD_BOUND = 2e-5;
 
-interface Case extends PrefixAttentionDims {
+interface Case extends PrefixAttentionOptions {
   /** Std of Q (larger: sharper softmax rows, more online-softmax rescaling). */
   qStd?: number;
   /** Also write β (else the variant without it). */
@@ -47,7 +47,8 @@ function inputs(rng: Rng, c: Case): Inputs {
   };
 }
 
-const tagOf = (c: Case) => `B=${c.B} H=${c.H} L=${c.L} d=${c.d} m=${c.m}${c.causal === false ? ' noncausal' : ''}${c.scale !== undefined ? ` c=${c.scale.toFixed(3)}` : ''}`;
+const tagOf = (c: Case) =>
+  `B=${c.B} H=${c.H} L=${c.L} d=${c.d} m=${c.m}${c.causal === false ? ' noncausal' : ''}${c.scale !== undefined ? ` c=${c.scale.toFixed(3)}` : ''}${c.path ? ` path=${c.path}` : ''}`;
 
 async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
   const { B, H, L, d, m } = c;
@@ -164,6 +165,8 @@ export const checks: KernelCheck[] = [
       const out: Metric[] = [];
       // Crosses the 64-row/64-key workgroup boundaries and a partial 16-key tile.
       out.push(...(await runCase(gpu!, rng, { B: 1, H: 1, L: rng.int(65, 80), d: rng.int(3, 9), m: rng.int(60, 75), causal: true, beta: true, qStd: 2 })));
+      // The GPU register-blocking configuration (auto picks 'software' on lavapipe/SwiftShader).
+      out.push(...(await runCase(gpu!, rng, { B: 2, H: 1, L: rng.int(65, 75), d: rng.int(3, 9), m: rng.int(10, 40), causal: true, beta: true, path: 'gpu' })));
       for (let n = 0; n < 2; n++) {
         const c: Case = {
           B: rng.int(1, 3),

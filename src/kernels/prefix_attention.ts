@@ -28,8 +28,31 @@ import { attnScale, type PrefixAttentionDims } from './prefix_attention.ref';
 
 export type { PrefixAttentionDims } from './prefix_attention.ref';
 
-/** Rows (forward, dQ) and keys (dK/dV) per workgroup; must match BR / BK in the shaders. */
+/** Rows (forward, dQ) and keys (dK/dV) per workgroup: WG·R in both configurations. */
 const TILE = 64;
+
+/**
+ * Register blocking, per adapter kind (the shaders' R, WG, BC defines): 'software' (R = 8
+ * rows or keys per invocation, workgroups of 8 = one SIMD batch of lavapipe/SwiftShader,
+ * 8-key tiles) measured 3-4x faster than 'gpu' (R = 1, 64 invocations, 16-key tiles) on
+ * lavapipe; 'gpu' keeps per-thread state small for real GPUs. 'auto' picks by
+ * gpu.report.isFallbackAdapter. Results agree to float32 rounding (the order of the d-loop
+ * sums is the same; only tile boundaries of the online softmax differ).
+ */
+export type PrefixAttentionPath = 'auto' | 'software' | 'gpu';
+const CONFIGS = {
+  software: { R: 8, WG: 8, BC: 8 },
+  gpu: { R: 1, WG: 64, BC: 16 },
+} as const;
+
+export interface PrefixAttentionOptions extends PrefixAttentionDims {
+  path?: PrefixAttentionPath;
+}
+
+function config(gpu: Gpu, path: PrefixAttentionPath = 'auto') {
+  const c = CONFIGS[path === 'auto' ? (gpu.report.isFallbackAdapter ? 'software' : 'gpu') : path];
+  return { R: c.R, WG: c.WG, BC: c.BC };
+}
 /** Largest head dimension (private arrays of D floats per invocation). */
 export const MAX_HEAD_DIM = 128;
 
@@ -85,7 +108,7 @@ function distinct(kernel: string, ts: (Tensor | null | undefined)[]) {
   shapeCheck(new Set(bufs).size === bufs.length, kernel, 'outputs must be distinct tensors, not aliasing any input');
 }
 
-export function prefixAttentionForward(gpu: Gpu, t: PrefixAttentionForwardTensors, dims: PrefixAttentionDims) {
+export function prefixAttentionForward(gpu: Gpu, t: PrefixAttentionForwardTensors, dims: PrefixAttentionOptions) {
   const K = 'prefix_attention';
   checkDims(K, dims);
   const { B, H, L, d, m } = dims;
@@ -98,14 +121,22 @@ export function prefixAttentionForward(gpu: Gpu, t: PrefixAttentionForwardTensor
   distinct(K, outs);
   for (const x of outs) if (x) shapeCheck(![t.q, t.k, t.v, t.pk, t.pv].some((i) => i.buffer === x.buffer), K, `output ${x.label} aliases an input`);
 
-  const hasBeta = !!t.beta;
-  const bindings = ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', ...(hasBeta ? ['rw' as const] : [])] as const;
-  const kern = gpu.kernel({ shader: 'prefix_attention_forward', defines: { HAS_BETA: hasBeta }, bindings: [...bindings] });
-  const p = params().u32(H).u32(L).u32(m).u32(d).u32(dims.causal ?? true ? 1 : 0).f32(attnScale(dims));
-  gpu.dispatch(kern, [t.q, t.k, t.v, t.pk, t.pv, t.o, t.lse, ...(t.beta ? [t.beta] : [])], [cdiv(L, TILE), B * H], p);
+  // Without beta a 1-element placeholder takes its binding (one pipeline either way).
+  const beta = t.beta ?? gpu.tensor([1], undefined, 'prefix_attention.no-beta');
+  const kern = gpu.kernel({ shader: 'prefix_attention_forward', defines: config(gpu, dims.path), bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] });
+  const p = params()
+    .u32(H)
+    .u32(L)
+    .u32(m)
+    .u32(d)
+    .u32(dims.causal ?? true ? 1 : 0)
+    .f32(attnScale(dims))
+    .u32(t.beta ? 1 : 0);
+  gpu.dispatch(kern, [t.q, t.k, t.v, t.pk, t.pv, t.o, t.lse, beta], [cdiv(L, TILE), B * H], p);
+  if (!t.beta) gpu.release(beta);
 }
 
-export function prefixAttentionBackward(gpu: Gpu, t: PrefixAttentionBackwardTensors, dims: PrefixAttentionDims, accumulate = false) {
+export function prefixAttentionBackward(gpu: Gpu, t: PrefixAttentionBackwardTensors, dims: PrefixAttentionOptions, accumulate = false) {
   const K = 'prefix_attention_backward';
   checkDims(K, dims);
   const { B, H, L, d, m } = dims;
@@ -130,7 +161,8 @@ export function prefixAttentionBackward(gpu: Gpu, t: PrefixAttentionBackwardTens
   const kd = gpu.kernel({ shader: 'prefix_attention_backward_delta', bindings: ['uniform', 'read', 'read', 'read', 'rw'] });
   gpu.dispatch(kd, [t.o, t.dO, t.lse, stats], gridStride(rows, 64), params().u32(rows).u32(d));
 
-  const kkv = gpu.kernel({ shader: 'prefix_attention_backward_kv', bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
+  const cfg = config(gpu, dims.path);
+  const kkv = gpu.kernel({ shader: 'prefix_attention_backward_kv', defines: cfg, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
   const kvParams = (nKeys: number, prefix: boolean) =>
     params()
       .u32(H)
@@ -145,7 +177,7 @@ export function prefixAttentionBackward(gpu: Gpu, t: PrefixAttentionBackwardTens
   gpu.dispatch(kkv, [t.q, t.k, t.v, t.dO, stats, t.dk, t.dv], [cdiv(L, TILE), B * H], kvParams(L, false));
   if (m > 0 && t.dpk && t.dpv) gpu.dispatch(kkv, [t.q, t.pk, t.pv, t.dO, stats, t.dpk, t.dpv], [cdiv(m, TILE), H], kvParams(m, true));
 
-  const kq = gpu.kernel({ shader: 'prefix_attention_backward_q', bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'rw'] });
+  const kq = gpu.kernel({ shader: 'prefix_attention_backward_q', defines: cfg, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'rw'] });
   const pq = params().u32(H).u32(L).u32(m).u32(d).u32(causal ? 1 : 0).f32(scale).u32(accumulate ? 1 : 0);
   gpu.dispatch(kq, [t.q, t.k, t.v, t.pk, t.pv, t.dO, stats, t.dq], [cdiv(L, TILE), B * H], pq);
   // Later users of this buffer are queue-ordered after the dispatches above.
