@@ -1,6 +1,24 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
+import { App, WEBGPU_FIX } from './App';
+import { connectEngine, engineCrashed, handleEvents, handleWorkerMessage, loadConfigFromUrl, useApp, visibilityChanged } from './store';
+import { startEngine } from './worker/client';
+import './styles.css';
+
+loadConfigFromUrl(window.location.search);
+
+// The worker owns the device, but navigator.gpu is checked here too: without it there is no
+// point starting the engine, and the page can say so at once.
+if (!('gpu' in navigator) || !navigator.gpu) {
+  useApp.setState({ gpu: { state: 'unavailable', reason: 'no-webgpu', message: `navigator.gpu is missing. ${WEBGPU_FIX}` } });
+} else {
+  const engine = startEngine({ onEvents: handleEvents, onMessage: handleWorkerMessage, onCrash: engineCrashed });
+  connectEngine(engine);
+  engine.send({ type: 'init' });
+  document.addEventListener('visibilitychange', () => visibilityChanged(document.hidden));
+  // Test and debugging hook: lose the device on purpose to check the recovery path.
+  (window as unknown as { __prefixLab: object }).__prefixLab = { loseDevice: () => engine.send({ type: 'lose-device' }) };
+}
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

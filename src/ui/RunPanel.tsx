@@ -1,0 +1,128 @@
+// The current run at a glance: progress with ETA, speed (first step excluded: it compiles
+// the shaders), losses, and plain messages when a run diverges or the device is lost.
+import { activeRun, useApp } from './store';
+import { RunButtons } from './Controls';
+import { formatDuration, progressOf } from './runs';
+
+const STATE_TEXT: Record<string, string> = {
+  queued: 'waiting for the engine',
+  starting: 'starting',
+  compiling: 'compiling shaders (the first step takes longest)',
+  running: 'training',
+  paused: 'paused',
+  stopped: 'stopped',
+  done: 'done',
+  diverged: 'diverged',
+  error: 'failed',
+};
+
+function fmt(x: number | null | undefined, digits = 3): string {
+  return x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
+}
+
+function BaseStatusLine() {
+  const base = useApp((s) => s.base);
+  if (base.state === 'ready' && base.info) {
+    const i = base.info;
+    const c = i.modelConfig;
+    const how = i.source === 'files' ? 'loaded from models/base' : `pretrained here on Moby Dick (${i.steps} steps, loss ${fmt(i.finalLoss)})`;
+    return (
+      <p className="base-line">
+        Base model: {c.nLayer} layers, {c.nHead} heads, width {c.nEmbd}, context {c.contextLength}, {i.params.toLocaleString()} parameters, {how}.
+      </p>
+    );
+  }
+  if (base.state === 'error') {
+    return (
+      <p role="alert" className="error-line">
+        The base model could not be prepared: {base.message}
+      </p>
+    );
+  }
+  if (base.state === 'loading') {
+    return (
+      <div className="base-line">
+        <label>
+          Preparing the base model: {base.message}
+          <progress aria-label="Base model" max={1} value={base.fraction} />
+        </label>
+      </div>
+    );
+  }
+  return null;
+}
+
+export function RunPanel() {
+  const run = useApp((s) => activeRun(s));
+  const deviceLost = useApp((s) => s.deviceLost);
+  const autoPaused = useApp((s) => s.autoPaused);
+  const p = run ? progressOf(run) : null;
+  const lastVal = run?.evals[run.evals.length - 1];
+  return (
+    <section className="card run-panel" aria-labelledby="run-panel-title">
+      <h2 id="run-panel-title">Run</h2>
+      <BaseStatusLine />
+      <RunButtons />
+      {run && p ? (
+        <>
+          <p className="run-name">
+            <strong>{run.name}</strong> on {run.taskLabel} · <span data-testid="run-state">{STATE_TEXT[run.state] ?? run.state}</span>
+            {autoPaused && ' (the tab was hidden; it resumes when you come back)'}
+          </p>
+          <div className="progress-row">
+            <progress aria-label="Training progress" max={p.total} value={p.step} />
+            <span data-testid="progress-text">
+              step {p.step} / {p.total}
+              {run.state === 'running' && p.etaMs !== null && ` · about ${formatDuration(p.etaMs)} left`}
+            </span>
+          </div>
+          <dl className="stats">
+            <div>
+              <dt>train loss</dt>
+              <dd>{fmt(run.last?.trainLoss)}</dd>
+            </div>
+            <div>
+              <dt>val loss</dt>
+              <dd>{fmt(lastVal?.val)}</dd>
+            </div>
+            {lastVal?.acc !== null && lastVal?.acc !== undefined && (
+              <div>
+                <dt>exact match</dt>
+                <dd>{(lastVal.acc * 100).toFixed(1)}%</dd>
+              </div>
+            )}
+            <div>
+              <dt>tokens/s</dt>
+              <dd>{run.last?.tokensPerSec ? Math.round(run.last.tokensPerSec).toLocaleString() : '—'}</dd>
+            </div>
+            <div>
+              <dt>ms/step</dt>
+              <dd>{fmt(run.last?.msPerStep, 1)}</dd>
+            </div>
+            <div>
+              <dt>trainable params</dt>
+              <dd>{run.trainableParams?.toLocaleString() ?? '—'}</dd>
+            </div>
+          </dl>
+          {run.state === 'diverged' && (
+            <p role="alert" className="error-line">
+              Stopped: {run.message ?? 'the loss is no longer finite'}. The curve up to that point is kept.
+            </p>
+          )}
+          {run.state === 'error' && (
+            <p role="alert" className="error-line">
+              The run failed: {run.message}
+            </p>
+          )}
+        </>
+      ) : (
+        <p className="help">Choose a task and a method, then press Train.</p>
+      )}
+      {deviceLost && (
+        <p role="alert" className="error-line">
+          {deviceLost}
+        </p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,268 @@
+// The page's state (zustand): the WebGPU status, the base model, the run configuration
+// (mirrored in the URL), the user's file, notices, and every run with its recorded metrics.
+// Commands go to the engine worker through `connectEngine`; its messages come back through
+// `handleWorkerMessage` / `handleEvents`.
+import { create } from 'zustand';
+import { decodeTextBytes, DataError, minCharsForSeqLen } from '../data';
+import type { AdapterReport } from '../gpu/device';
+import { defaultConfig, describeChange, parseField, RUN_FIELDS, type RunConfig, type RunFieldName } from '../train/config';
+import type { RunEvent } from '../train/events';
+import { applyEvent, isActive, newRun, setPaused, type RunRecord } from './runs';
+import { configFromUrl, FILE_TASK_PREFIX, fileTaskName, presetByName, urlQueryOf, type PresetName } from './settings';
+import type { ControlAction, BaseInfo, FromWorker, ToWorker } from './worker/protocol';
+
+export type GpuStatus =
+  | { state: 'probing' }
+  | { state: 'ok'; report: AdapterReport; description: string }
+  | { state: 'unavailable'; reason: 'no-webgpu' | 'no-adapter' | 'device-request' | 'worker'; message: string };
+
+export interface BaseStatus {
+  state: 'waiting' | 'loading' | 'ready' | 'error';
+  message: string;
+  fraction: number;
+  info: BaseInfo | null;
+}
+
+export interface Notice {
+  id: number;
+  kind: 'info' | 'warning' | 'error';
+  text: string;
+}
+
+export interface UserFile {
+  name: string;
+  text: string;
+  chars: number;
+}
+
+export interface AppState {
+  gpu: GpuStatus;
+  deviceLost: string | null;
+  base: BaseStatus;
+  config: RunConfig;
+  userFile: UserFile | null;
+  fileError: string | null;
+  notices: Notice[];
+  runs: RunRecord[];
+  activeRunId: string | null;
+  /** Paused because the tab was hidden (resumes when it is shown again). */
+  autoPaused: boolean;
+  logScale: boolean;
+  metric: 'loss' | 'accuracy';
+}
+
+export const useApp = create<AppState>()(() => ({
+  gpu: { state: 'probing' },
+  deviceLost: null,
+  base: { state: 'waiting', message: '', fraction: 0, info: null },
+  config: defaultConfig(),
+  userFile: null,
+  fileError: null,
+  notices: [],
+  runs: [],
+  activeRunId: null,
+  autoPaused: false,
+  logScale: false,
+  metric: 'loss',
+}));
+
+const get = useApp.getState;
+const set = useApp.setState;
+
+let engine: { send(m: ToWorker): void } | null = null;
+export function connectEngine(e: { send(m: ToWorker): void } | null) {
+  engine = e;
+}
+
+let noticeId = 0;
+export function addNotice(kind: Notice['kind'], text: string) {
+  set((s) => ({ notices: [...s.notices, { id: ++noticeId, kind, text }] }));
+}
+export function dismissNotice(id: number) {
+  set((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+}
+
+function syncUrl(c: RunConfig) {
+  if (typeof window === 'undefined' || typeof history === 'undefined') return;
+  const url = `${window.location.pathname}${urlQueryOf(c)}${window.location.hash}`;
+  if (url !== `${window.location.pathname}${window.location.search}${window.location.hash}`) history.replaceState(null, '', url);
+}
+
+/** Reads the config from a URL query; parse problems become one dismissible notice. */
+export function loadConfigFromUrl(search: string) {
+  const { config, issues } = configFromUrl(search);
+  set({ config });
+  if (issues.length) addNotice('warning', `Some settings in the link were changed: ${issues.map((i) => i.message).join('; ')}.`);
+  if (config.task.startsWith(FILE_TASK_PREFIX)) {
+    addNotice('info', `This link uses your own file (${config.task.slice(FILE_TASK_PREFIX.length)}); files are not part of links: pick it again below.`);
+  }
+}
+
+/** Sets fields through the schema (clamped, validated) and mirrors the result in the URL. */
+export function setConfig(patch: Partial<RunConfig>) {
+  const next = { ...get().config } as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(patch)) {
+    if (!(k in RUN_FIELDS)) continue;
+    next[k] = parseField(k as RunFieldName, v).value;
+  }
+  const config = next as unknown as RunConfig;
+  set({ config });
+  syncUrl(config);
+}
+
+export function applyPreset(name: PresetName) {
+  const p = presetByName(name);
+  if (!p) return;
+  const software = get().gpu.state === 'ok' && (get().gpu as { report: AdapterReport }).report.isFallbackAdapter;
+  const values = p.values(software);
+  // A preset's prefix length only applies to prefix runs; other methods keep theirs.
+  if (get().config.method !== 'prefix') delete values.prefixLength;
+  setConfig(values);
+}
+
+let runCounter = 0;
+
+export function activeRun(s: AppState = get()): RunRecord | undefined {
+  return s.runs.find((r) => r.id === s.activeRunId);
+}
+
+/** Starts a run with the current config (a run still going is stopped by the worker). */
+export function startRun(): string | null {
+  const s = get();
+  if (s.gpu.state !== 'ok' && s.gpu.state !== 'probing') return null;
+  const config = { ...s.config };
+  if (config.task.startsWith(FILE_TASK_PREFIX) && (!s.userFile || fileTaskName(s.userFile.name) !== config.task)) {
+    set({ fileError: 'Pick or drop your .txt file first: the selected task is a file that is not loaded.' });
+    return null;
+  }
+  const prev = s.runs[s.runs.length - 1];
+  const id = `run-${++runCounter}-${Date.now().toString(36)}`;
+  const run = newRun(id, describeChange(prev?.config ?? null, config), config);
+  set({ runs: [...s.runs, run], activeRunId: id, autoPaused: false, deviceLost: null });
+  const userText = config.task.startsWith(FILE_TASK_PREFIX) && s.userFile ? { name: s.userFile.name, text: s.userFile.text } : undefined;
+  engine?.send({ type: 'start', runId: id, config, userText });
+  return id;
+}
+
+export function control(action: ControlAction) {
+  const s = get();
+  const run = activeRun(s);
+  if (!run || !isActive(run)) return;
+  engine?.send({ type: 'control', runId: run.id, action });
+  const now = performance.now();
+  if (action === 'pause' || action === 'resume') {
+    set({ runs: s.runs.map((r) => (r.id === run.id ? setPaused(r, action === 'pause', now) : r)), autoPaused: false });
+  } else if (action === 'step' && run.state !== 'paused') {
+    // Step means "pause, then one step": the worker lets exactly one through while paused.
+    engine?.send({ type: 'control', runId: run.id, action: 'pause' });
+    engine?.send({ type: 'control', runId: run.id, action: 'step' });
+    set({ runs: s.runs.map((r) => (r.id === run.id ? setPaused(r, true, now) : r)) });
+  }
+}
+
+/** The tab was hidden or shown: pause a running run while hidden, resume it after. */
+export function visibilityChanged(hidden: boolean) {
+  const s = get();
+  const run = activeRun(s);
+  if (hidden) {
+    if (run && (run.state === 'running' || run.state === 'compiling')) {
+      control('pause');
+      set({ autoPaused: true });
+    }
+  } else if (s.autoPaused) {
+    control('resume');
+  }
+}
+
+/** A prefix-length change while a prefix run is on screen starts a run at the new length. */
+export function commitPrefixLength(m: number) {
+  setConfig({ prefixLength: m });
+  const s = get();
+  const last = s.runs[s.runs.length - 1];
+  if (s.config.method === 'prefix' && last?.config.method === 'prefix' && last.config.prefixLength !== s.config.prefixLength) startRun();
+}
+
+export function clearRuns() {
+  const s = get();
+  set({ runs: s.runs.filter((r) => isActive(r)) });
+}
+
+/** A picked or dropped file: strict UTF-8 text, long enough for the sequence length. */
+export function loadUserFile(name: string, bytes: Uint8Array) {
+  try {
+    if (!/\.txt$/i.test(name)) throw new DataError('binary', `${name} is not a .txt file: pick a plain-text (.txt) file`);
+    const text = decodeTextBytes(bytes, name);
+    const ctx = get().base.info?.modelConfig.contextLength ?? 64;
+    const T = Math.min(get().config.seqLen, ctx);
+    const chars = [...text].length;
+    const needed = minCharsForSeqLen(T);
+    if (chars < needed) {
+      throw new DataError('too-short', `${name} has ${chars} characters; sequence length ${T} needs at least ${needed} (10% is held out for validation)`);
+    }
+    set({ userFile: { name, text, chars }, fileError: null });
+    setConfig({ task: fileTaskName(name) });
+  } catch (e) {
+    set({ fileError: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+export function setChartOptions(o: Partial<Pick<AppState, 'logScale' | 'metric'>>) {
+  set(o);
+}
+
+// ------------------------------------------------------------------ from the worker
+
+export function handleEvents(events: RunEvent[]) {
+  const now = performance.now();
+  set((s) => {
+    let runs = s.runs;
+    for (const e of events) runs = runs.map((r) => (r.id === e.runId ? applyEvent(r, e, now) : r));
+    return { runs };
+  });
+}
+
+const updateRun = (id: string, f: (r: RunRecord) => RunRecord) => set((s) => ({ runs: s.runs.map((r) => (r.id === id ? f(r) : r)) }));
+
+export function handleWorkerMessage(m: Exclude<FromWorker, { type: 'event' }>) {
+  switch (m.type) {
+    case 'adapter':
+      set({ gpu: { state: 'ok', report: m.report, description: m.description } });
+      break;
+    case 'unavailable':
+      set({ gpu: { state: 'unavailable', reason: m.kind === 'no-webgpu' || m.kind === 'no-adapter' ? m.kind : 'device-request', message: m.message } });
+      break;
+    case 'base-progress':
+      set({ base: { ...get().base, state: 'loading', message: m.message, fraction: m.fraction } });
+      break;
+    case 'base-ready':
+      set({ base: { state: 'ready', message: '', fraction: 1, info: m.info } });
+      break;
+    case 'base-failed':
+      set({ base: { ...get().base, state: 'error', message: m.message } });
+      break;
+    case 'run-started':
+      updateRun(m.runId, (r) => ({ ...r, state: r.state === 'queued' ? 'starting' : r.state, trainableParams: m.trainableParams, totalParams: m.totalParams, seqLen: m.seqLen, taskLabel: m.taskLabel }));
+      break;
+    case 'run-finished':
+      updateRun(m.summary.runId, (r) => ({ ...r, summary: m.summary, state: m.summary.state, message: m.summary.message ?? r.message }));
+      break;
+    case 'run-failed':
+      if (m.message.startsWith('replaced by a newer run')) {
+        set((s) => ({ runs: s.runs.filter((r) => r.id !== m.runId) }));
+      } else {
+        updateRun(m.runId, (r) => ({ ...r, state: 'error', message: m.message }));
+      }
+      break;
+    case 'device-lost':
+      set({ deviceLost: m.message });
+      break;
+  }
+}
+
+export function engineCrashed(message: string) {
+  const s = get();
+  if (s.gpu.state === 'probing') set({ gpu: { state: 'unavailable', reason: 'worker', message } });
+  else addNotice('error', `The training engine stopped: ${message}. Reload the page to start it again.`);
+  const run = activeRun(s);
+  if (run && isActive(run)) updateRun(run.id, (r) => ({ ...r, state: 'error', message }));
+}

@@ -1,0 +1,191 @@
+/// <reference lib="webworker" />
+// The engine worker: owns the GPU device, the base model and at most one training run.
+// The page talks to it only through the messages in protocol.ts, so a long GPU step never
+// blocks the UI thread, and a lost device takes down only this worker's state.
+import { createBrowserGpu } from '../../gpu/browser';
+import { describeAdapter } from '../../gpu/device';
+import { GpuError } from '../../gpu/errors';
+import type { Gpu } from '../../gpu/runtime';
+import { createTask, fetchReader, isSyntheticName, syntheticTask, TextTask, type Task } from '../../data';
+import { GptGpu } from '../../model/gpt';
+import { initParams } from '../../model/init';
+import { adapterParamSpecs, countParams, type AdapterSpec } from '../../model/params';
+import type { RunConfig } from '../../train/config';
+import { RunControl } from '../../train/control';
+import { train } from '../../train/trainer';
+import { loadBaseModel, symbolsFor, type BaseModel } from './base';
+import type { FromWorker, ToWorker, UserText } from './protocol';
+
+const scope = self as unknown as DedicatedWorkerGlobalScope;
+const post = (m: FromWorker) => scope.postMessage(m);
+
+const publicBase = import.meta.env.BASE_URL;
+const readText = fetchReader(publicBase);
+async function readBytes(path: string): Promise<Uint8Array | null> {
+  const res = await fetch(publicBase + path);
+  // The dev server answers a missing file with index.html (200, text/html).
+  if (!res.ok || (res.headers.get('content-type') ?? '').includes('text/html')) return null;
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+let gpu: Gpu | null = null;
+let gpuPromise: Promise<Gpu> | null = null;
+let base: Promise<BaseModel> | null = null;
+let current: { runId: string; control: RunControl } | null = null;
+/** Parsed tasks by name and seed (encoding a corpus takes a moment; runs reuse it). */
+const taskCache = new Map<string, Task>();
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The device, acquired on first use and again after a loss. */
+function ensureGpu(): Promise<Gpu> {
+  if (gpu && !gpu.lostError) return Promise.resolve(gpu);
+  if (!gpuPromise) {
+    gpuPromise = createBrowserGpu({
+      onLost: (err) => {
+        gpu = null;
+        gpuPromise = null;
+        post({ type: 'device-lost', message: err.message });
+      },
+    }).then(
+      (g) => {
+        gpu = g;
+        post({ type: 'adapter', report: g.report, description: describeAdapter(g.report) });
+        return g;
+      },
+      (e: unknown) => {
+        gpuPromise = null;
+        throw e;
+      },
+    );
+  }
+  return gpuPromise;
+}
+
+function ensureBase(g: Gpu): Promise<BaseModel> {
+  if (!base) {
+    base = loadBaseModel(g, { readText, readBytes, onProgress: (message, fraction) => post({ type: 'base-progress', message, fraction }) }).then(
+      (b) => {
+        post({ type: 'base-ready', info: b.info });
+        return b;
+      },
+      (e: unknown) => {
+        base = null;
+        post({ type: 'base-failed', message: errorMessage(e) });
+        throw e;
+      },
+    );
+  }
+  return base;
+}
+
+function adapterOf(c: RunConfig): AdapterSpec {
+  switch (c.method) {
+    case 'full':
+      return { method: 'full' };
+    case 'prefix':
+      return { method: 'prefix', prefixLength: c.prefixLength };
+    case 'ntk':
+      return { method: 'ntk', featureMap: c.featureMap, kParam: c.kParam, rank: c.ntkRank };
+    case 'lora':
+      return { method: 'lora', rank: c.loraRank, alpha: c.loraAlpha };
+  }
+}
+
+async function buildTask(c: RunConfig, T: number, b: BaseModel, userText?: UserText): Promise<{ task: Task; label: string }> {
+  if (c.task.startsWith('file:')) {
+    if (!userText) throw new Error(`the task '${c.task}' is your own file: pick or drop it again (files are not kept between visits)`);
+    return { task: new TextTask(userText.name, userText.text, { vocab: b.vocab, seed: c.seed, seqLen: T }), label: userText.name };
+  }
+  const key = `${c.task}|${c.seed}`;
+  let task = taskCache.get(key);
+  if (!task) {
+    if (isSyntheticName(c.task)) {
+      const symbols = symbolsFor(b.vocab);
+      if (!symbols) throw new Error(`the base model's vocabulary lacks the punctuation the synthetic task '${c.task}' needs`);
+      task = syntheticTask(c.task, { vocab: b.vocab, symbols });
+    } else {
+      task = await createTask(c.task, { readText, vocab: b.vocab, seed: c.seed });
+    }
+    taskCache.set(key, task);
+  }
+  if (T > task.maxSeqLen) throw new Error(`sequence length ${T} is longer than the task '${c.task}' allows (at most ${task.maxSeqLen})`);
+  return { task, label: c.task };
+}
+
+/** Runs start strictly one after another; a start that was overtaken while it waited is dropped. */
+let chain: Promise<void> = Promise.resolve();
+let latestRunId: string | null = null;
+
+function enqueueRun(runId: string, config: RunConfig, userText?: UserText) {
+  latestRunId = runId;
+  current?.control.stop();
+  chain = chain.then(() => {
+    if (runId !== latestRunId) {
+      post({ type: 'run-failed', runId, message: 'replaced by a newer run before it started' });
+      return;
+    }
+    return startRun(runId, config, userText);
+  });
+}
+
+async function startRun(runId: string, config: RunConfig, userText?: UserText) {
+  const control = new RunControl();
+  current = { runId, control };
+  let model: GptGpu | null = null;
+  let g: Gpu | null = null;
+  try {
+    g = await ensureGpu();
+    const b = await ensureBase(g);
+    // The trainer caps T at the model's context and the task's longest window; say so up front.
+    const T = Math.min(config.seqLen, b.config.contextLength);
+    const { task, label } = await buildTask(config, T, b, userText);
+    const adapter = adapterOf(config);
+    model = new GptGpu(g, b.config, adapter);
+    const values = new Map(b.params);
+    for (const [k, v] of initParams(adapterParamSpecs(b.config, adapter), config.seed)) values.set(k, v);
+    model.load(values);
+    post({ type: 'run-started', runId, trainableParams: model.trainableCount(), totalParams: countParams(model.specs), seqLen: Math.min(T, task.maxSeqLen), taskLabel: label });
+    const summary = await train({ gpu: g, model, task, config, runId, control, onEvent: (event) => post({ type: 'event', event }) });
+    post({ type: 'run-finished', summary });
+  } catch (e) {
+    // A lost device can surface as a failed map or submit before device.lost resolves.
+    const lost = g?.lostError;
+    post({ type: 'run-failed', runId, message: lost ? lost.message : errorMessage(e) });
+  } finally {
+    if (model && g && !g.lostError) model.destroy();
+    current = null;
+  }
+}
+
+async function init() {
+  try {
+    const g = await ensureGpu();
+    await ensureBase(g);
+  } catch (e) {
+    if (e instanceof GpuError && (e.kind === 'no-webgpu' || e.kind === 'no-adapter' || e.kind === 'device-request')) {
+      post({ type: 'unavailable', kind: e.kind, message: e.message });
+    }
+    // Base failures were already reported by ensureBase.
+  }
+}
+
+scope.onmessage = (ev: MessageEvent<ToWorker>) => {
+  const msg = ev.data;
+  switch (msg.type) {
+    case 'init':
+      void init();
+      break;
+    case 'start':
+      enqueueRun(msg.runId, msg.config, msg.userText);
+      break;
+    case 'control':
+      if (current?.runId === msg.runId) current.control[msg.action]();
+      break;
+    case 'lose-device':
+      gpu?.device.destroy();
+      break;
+  }
+};

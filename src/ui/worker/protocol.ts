@@ -1,0 +1,49 @@
+// The typed message protocol between the page (client.ts) and the engine worker
+// (engine.worker.ts). The worker owns the GPU device; the page only sends commands and
+// renders the events that come back. Everything here must survive structuredClone.
+import type { AdapterReport } from '../../gpu/device';
+import type { GpuErrorKind } from '../../gpu/errors';
+import type { ModelConfig } from '../../model/params';
+import type { RunConfig } from '../../train/config';
+import type { RunEvent, RunSummary } from '../../train/events';
+
+/** A user's own text, already decoded and checked on the page (src/data/byo.ts). */
+export interface UserText {
+  name: string;
+  text: string;
+}
+
+export type ControlAction = 'pause' | 'resume' | 'step' | 'stop';
+
+export type ToWorker =
+  /** Acquire the device and get the base model ready (pretrain or load). */
+  | { type: 'init' }
+  /** Start a run; a run still going is stopped first (one run at a time). */
+  | { type: 'start'; runId: string; config: RunConfig; userText?: UserText }
+  | { type: 'control'; runId: string; action: ControlAction }
+  /** Test hook: destroys the device as a driver reset would, to exercise the lost path. */
+  | { type: 'lose-device' };
+
+export interface BaseInfo {
+  /** Where the weights came from: shipped files, or a short pretraining run in this worker. */
+  source: 'files' | 'pretrained';
+  modelConfig: ModelConfig;
+  params: number;
+  vocabSize: number;
+  /** Pretraining only: steps run and the last training loss. */
+  steps?: number;
+  finalLoss?: number;
+  ms: number;
+}
+
+export type FromWorker =
+  | { type: 'adapter'; report: AdapterReport; description: string }
+  | { type: 'unavailable'; kind: GpuErrorKind; message: string }
+  | { type: 'base-progress'; message: string; fraction: number }
+  | { type: 'base-ready'; info: BaseInfo }
+  | { type: 'base-failed'; message: string }
+  | { type: 'run-started'; runId: string; trainableParams: number; totalParams: number; seqLen: number; taskLabel: string }
+  | { type: 'event'; event: RunEvent }
+  | { type: 'run-finished'; summary: RunSummary }
+  | { type: 'run-failed'; runId: string; message: string }
+  | { type: 'device-lost'; message: string };
