@@ -1,7 +1,8 @@
 // The NTK regime on a micro model (prefix lengths well above T so the prefix takes most of
 // the attention): every run streams a point, the result survives JSON, settings errors name
 // the setting, and under NTK scaling the prefix's relative movement falls with m at about
-// the theory's m^{-1/2}, while naive scaling falls faster (≈ m^{-1}: gradients ~1/m).
+// the theory's m^{-1/2}; on this random base with small steps naive scaling falls faster
+// (≈ m^{-1}: its gradients are ~1/m). Bars are set for this config, not for every model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeGpu } from '../gpu/node';
 import type { Gpu } from '../gpu/runtime';

@@ -31,6 +31,11 @@
 // Expected (and what the experiment is for: measure, do not assume): 'ntk' relative
 // movement falls like m^{-1/2} and its curves bunch together as m grows; 'naive' curves
 // drift with m (a longer prefix dilutes the input and, with gradients ~1/m, learns slower).
+// Measured (1 layer, C = 32, base pretrained 150 steps on sort, task reverse, 30 steps,
+// η = 3, m = 8 … 2048): 'ntk' relMove slope −0.46, final val loss 3.2-3.9 at every m;
+// 'naive' val loss rises with m from 3.7 to 5.6 (its relMove slope was also ≈ −0.47 there,
+// while on a random base with small steps it is ≈ −0.9). η is model-dependent: 3 suits a
+// pretrained base (30 left the lazy regime, relMove ≈ 1 at small m); a random base needs ~10-100.
 import { type BaseModel, type BaseInfo, type ExperimentEnv, type ModelSettings, type Schema, buildModel, checkModelSettings, controlFor, DEFAULT_MODEL_SETTINGS, finite, MODEL_SCHEMA, resolveSettings, setupBase } from './common';
 import { fitPowerLaw } from './stats';
 import type { Gpu, Tensor } from '../gpu/runtime';
@@ -63,7 +68,7 @@ export const DEFAULT_NTK_REGIME_CONFIG: Readonly<NtkRegimeConfig> = Object.freez
   ms: [8, 32, 128, 512, 2048, 8192],
   scalings: [...SCALINGS],
   steps: 100,
-  lr: 30,
+  lr: 3,
   keyStd: 1,
   valueStd: 1,
   curvePoints: 100,
