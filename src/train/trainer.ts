@@ -93,7 +93,7 @@ export async function train({ gpu, model, task, config, runId, onEvent, control 
   const B = config.batch;
   const T = Math.min(config.seqLen, model.config.contextLength, task.maxSeqLen);
   if (T < task.minSeqLen) {
-    throw new GpuError('shape', `task '${task.name}' needs sequences of at least ${task.minSeqLen} tokens; the model's context is ${model.config.contextLength}`);
+    throw new GpuError('shape', `task '${task.name}' needs sequences of at least ${task.minSeqLen} tokens, but this run uses ${T} (seqLen ${config.seqLen}, model context ${model.config.contextLength}); raise seqLen`);
   }
   const buf = new BatchBuffers(gpu, B, T);
   const rng = new Rng(config.seed);

@@ -1,0 +1,178 @@
+// What the training commands (pretrain, adapt, eval, generate, convert) share: checkpoint
+// folders or .zip bundles on disk, the run settings as flags (generated from RUN_FIELDS,
+// the schema the UI and the URL use too), tasks by name or file, and training with a
+// progress bar.
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { createTask, textTaskFromBytes, type Task, type Vocab } from '../data';
+import { nodeReader } from '../data/node';
+import type { Gpu } from '../gpu/runtime';
+import { importAdapter, importBase, type CheckpointFiles, type ImportedBase, unzipFiles, zipFiles } from '../io/checkpoint';
+import { GptGpu } from '../model/gpt';
+import type { AdapterSpec } from '../model/params';
+import { parseConfig, RUN_FIELDS, type RunConfig, type RunFieldName } from '../train/config';
+import type { RunSummary } from '../train/events';
+import { RunControl } from '../train/control';
+import { train } from '../train/trainer';
+import { ArgError, type CliContext, type OptionSpec } from './args';
+import { Progress } from './progress';
+
+/** Reads a checkpoint: a folder of files, or a .zip bundle of them. */
+export async function readCheckpoint(path: string): Promise<CheckpointFiles> {
+  let st;
+  try {
+    st = await stat(path);
+  } catch {
+    throw new Error(`${path}: no such file or folder`);
+  }
+  if (st.isDirectory()) {
+    const files: CheckpointFiles = new Map();
+    for (const name of await readdir(path)) {
+      const p = join(path, name);
+      if ((await stat(p)).isFile()) files.set(name, new Uint8Array(await readFile(p)));
+    }
+    if (!files.size) throw new Error(`${path}: the folder is empty`);
+    return files;
+  }
+  return unzipFiles(new Uint8Array(await readFile(path)));
+}
+
+/** Writes a checkpoint as a folder, or as one .zip file when `path` ends in .zip. */
+export async function writeCheckpoint(path: string, files: CheckpointFiles): Promise<string[]> {
+  if (path.toLowerCase().endsWith('.zip')) {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, zipFiles(files));
+    return [path];
+  }
+  await mkdir(path, { recursive: true });
+  const out: string[] = [];
+  for (const [name, bytes] of files) {
+    await writeFile(join(path, name), bytes);
+    out.push(join(path, name));
+  }
+  return out;
+}
+
+export async function loadBase(path: string): Promise<ImportedBase> {
+  const files = await readCheckpoint(path);
+  return importBase(files);
+}
+
+export async function writeJson(path: string, value: unknown) {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+// ---------------------------------------------------------------------------- run settings
+
+const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** CLI flags for the named run settings, with their schema's help, ranges and choices. */
+export function runOptions<const N extends RunFieldName>(names: readonly N[], defaults: Partial<Record<N, string | number>> = {}): Record<string, OptionSpec> {
+  const out: Record<string, OptionSpec> = {};
+  for (const n of names) {
+    const f = RUN_FIELDS[n];
+    const def = defaults[n] ?? f.default;
+    if (f.kind === 'enum') out[kebab(n)] = { type: 'enum', values: f.choices, help: f.help, default: String(def) };
+    else if (f.kind === 'string') out[kebab(n)] = { type: 'string', help: f.help, default: String(def) };
+    else out[kebab(n)] = { type: 'number', help: f.help, default: Number(def), min: f.min, max: f.max, integer: f.kind === 'int' };
+  }
+  return out;
+}
+
+/** The RunConfig from parsed flags (validated again by the schema; issues become usage errors). */
+export function runConfigFrom(options: Record<string, unknown>, names: readonly RunFieldName[], fixed: Partial<RunConfig> = {}): RunConfig {
+  const input: Record<string, unknown> = {};
+  for (const n of names) if (options[kebab(n)] !== undefined) input[n] = options[kebab(n)];
+  const { config, issues } = parseConfig({ ...input, ...fixed });
+  if (issues.length) throw new ArgError(issues.map((i) => i.message).join('; '));
+  return config;
+}
+
+// ---------------------------------------------------------------------------- tasks
+
+/**
+ * A task by name (synthetic or built-in corpus) or a path to a UTF-8 text file, encoded with
+ * the base model's vocabulary. Characters the base does not know become the unknown token;
+ * the count is reported on stderr.
+ */
+export async function taskFor(name: string, vocab: Vocab, seqLen: number, seed: number, ctx: CliContext): Promise<Task> {
+  const looksLikeFile = /[/\\]|\.txt$/i.test(name);
+  if (looksLikeFile) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(name));
+    } catch {
+      throw new ArgError(`--task ${name}: no such file (give a file path, or one of reverse, sort, add, copy-rule, moby-dick, sotu)`);
+    }
+    const task = textTaskFromBytes(bytes, name, { vocab, seed, seqLen });
+    reportUnknown(task, ctx);
+    return task;
+  }
+  const task = await createTask(name, { readText: nodeReader(), vocab, seed, seqLen });
+  reportUnknown(task, ctx);
+  return task;
+}
+
+function reportUnknown(task: Task, ctx: CliContext) {
+  const t = task as { unknownFraction?: number; unknownChars?: ReadonlyArray<readonly [string, number]> };
+  if (t.unknownFraction) {
+    const top = (t.unknownChars ?? []).slice(0, 8).map(([c]) => JSON.stringify(c)).join(' ');
+    ctx.err(`note: ${(100 * t.unknownFraction).toFixed(2)}% of '${task.name}' is outside the base model's vocabulary (${top}) and reads as the unknown token`);
+  }
+}
+
+// ---------------------------------------------------------------------------- training
+
+/** Trains with a progress bar (loss, val loss, tokens/s); Ctrl-C stops cleanly after the step. */
+export async function trainWithProgress(gpu: Gpu, model: GptGpu, task: Task, rc: RunConfig, label: string, ctx: CliContext): Promise<RunSummary> {
+  const bar = new Progress(rc.steps, { label });
+  const control = new RunControl();
+  const onSigint = () => {
+    ctx.err('\nstopping after this step (Ctrl-C again to abort)…');
+    control.stop();
+    process.off('SIGINT', onSigint);
+  };
+  process.on('SIGINT', onSigint);
+  let val = '';
+  try {
+    const summary = await train({
+      gpu, model, task, config: rc, runId: label, control,
+      onEvent: (e) => {
+        if (e.type === 'eval') val = ` val ${e.valLoss.toFixed(3)}${e.valAccuracy !== null ? ` acc ${(100 * e.valAccuracy).toFixed(0)}%` : ''}`;
+        if (e.type === 'step') bar.update(e.step, `loss ${e.trainLoss.toFixed(3)}${val}${e.tokensPerSec ? ` ${Math.round(e.tokensPerSec)} tok/s` : ''}`);
+      },
+    });
+    bar.finish();
+    if (summary.state === 'diverged' || summary.state === 'error') throw new Error(summary.message ?? `training ${summary.state}`);
+    if (summary.state === 'stopped') ctx.err(`stopped at the user's request: ${summary.message ?? ''}`);
+    return summary;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export const fmt = (x: number | null | undefined, digits = 4) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits));
+
+// ---------------------------------------------------------------------------- models
+
+/** A base model, with an adapter on it when `adapterPath` is given (its base is checked). */
+export async function loadModel(gpu: Gpu, basePath: string, adapterPath?: string): Promise<{ base: ImportedBase; model: GptGpu; label: string }> {
+  const base = await loadBase(basePath);
+  let adapter: AdapterSpec = { method: 'none' };
+  const values = new Map(base.params);
+  if (adapterPath) {
+    const files = await readCheckpoint(adapterPath);
+    const a = importAdapter(files, { config: base.config, fingerprint: base.fingerprint });
+    adapter = a.adapter;
+    for (const [k, v] of a.params) values.set(k, v);
+  }
+  const model = new GptGpu(gpu, base.config, adapter);
+  try {
+    model.load(values);
+  } catch (e) {
+    model.destroy();
+    throw e;
+  }
+  return { base, model, label: adapterPath ? `${adapter.method} (${adapterPath})` : `base (${basePath})` };
+}

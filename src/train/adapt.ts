@@ -1,0 +1,82 @@
+// From a run configuration to a model ready to train: the one place that turns RunConfig's
+// method settings into an adapter, initialises that adapter (seeded; prefix from the base
+// model's own keys and values on text when asked) and loads it beside the base weights.
+// The CLI and the browser worker both call it, so a run is the same run in either.
+import type { Task } from '../data';
+import type { Gpu } from '../gpu/runtime';
+import { GptGpu } from '../model/gpt';
+import { initParams } from '../model/init';
+import { type AdapterSpec, type ModelConfig, adapterParamSpecs, baseParamSpecs, headDim } from '../model/params';
+import { initPrefix } from '../model/prefix_init';
+import { NTK_MAX_HEAD_DIM } from '../kernels/ntk_attention';
+import type { RunConfig } from './config';
+
+/** The base model an adaptation starts from (weights as host arrays). */
+export interface BaseWeights {
+  config: ModelConfig;
+  params: Map<string, Float32Array>;
+}
+
+/** The adapter a run configuration asks for. */
+export function adapterSpecOf(rc: RunConfig): AdapterSpec {
+  switch (rc.method) {
+    case 'full':
+      return { method: 'full' };
+    case 'prefix':
+      return { method: 'prefix', prefixLength: rc.prefixLength };
+    case 'ntk':
+      return { method: 'ntk', featureMap: rc.featureMap, kParam: rc.kParam, rank: rc.ntkRank };
+    case 'lora':
+      return { method: 'lora', rank: rc.loraRank, alpha: rc.loraAlpha };
+  }
+}
+
+/** Settings that cannot work with this base model, as a message naming the setting (or null). */
+export function checkAgainstBase(rc: RunConfig, c: ModelConfig): string | null {
+  if (rc.seqLen > c.contextLength) return `seqLen ${rc.seqLen} exceeds the base model's context length ${c.contextLength}`;
+  if (rc.method === 'ntk' && headDim(c) > NTK_MAX_HEAD_DIM) return `NTK-Attention supports head dimensions up to ${NTK_MAX_HEAD_DIM}; this base has ${headDim(c)}`;
+  if (rc.method === 'lora' && rc.loraRank > c.nEmbd) return `loraRank ${rc.loraRank} exceeds the model width ${c.nEmbd}`;
+  return null;
+}
+
+/**
+ * A GPU model with the base weights and a freshly initialised adapter for `rc` (seeded by
+ * rc.seed). 'from-text' prefix initialisation reads the task's training text through the
+ * base model; it needs `task`.
+ */
+export async function buildAdaptedModel(gpu: Gpu, base: BaseWeights, rc: RunConfig, task?: Task): Promise<GptGpu> {
+  const problem = checkAgainstBase(rc, base.config);
+  if (problem) throw new Error(problem);
+  const adapter = adapterSpecOf(rc);
+  const values = new Map<string, Float32Array>();
+  for (const s of baseParamSpecs(base.config)) {
+    const v = base.params.get(s.name);
+    if (!v || v.length !== s.numel) throw new Error(`base model parameter ${s.name}: expected ${s.numel} values, got ${v ? v.length : 'none'}`);
+    // Full fine-tuning trains these in place on the GPU; the host copy stays the base.
+    values.set(s.name, v);
+  }
+  for (const [k, v] of initParams(adapterParamSpecs(base.config, adapter), rc.seed)) values.set(k, v);
+  if (adapter.method === 'prefix' && adapter.prefixLength > 0 && rc.prefixInit === 'from-text') {
+    if (!task) throw new Error("prefixInit 'from-text' needs the task whose text initialises the prefix");
+    const reader = new GptGpu(gpu, base.config, { method: 'none' });
+    try {
+      reader.load(values);
+      for (const [k, v] of await initPrefix(gpu, reader, adapter.prefixLength, { kind: 'from-text', task, seed: rc.seed })) values.set(k, v);
+    } finally {
+      reader.destroy();
+    }
+  }
+  const model = new GptGpu(gpu, base.config, adapter);
+  try {
+    model.load(values);
+  } catch (e) {
+    model.destroy();
+    throw e;
+  }
+  return model;
+}
+
+/** The trained adapter's tensors (or, under full fine-tuning, every base tensor). */
+export async function readTrained(model: GptGpu): Promise<Map<string, Float32Array>> {
+  return model.readParams(model.trainable.map((s) => s.name));
+}
