@@ -7,5 +7,6 @@ export interface RunSeries {
   diverged?: { step: number; message: string };
 }
 
-/** One CSV/JSON export row: flat, primitive cells only. */
-export type ExportRow = Record<string, string | number | null>;
+/** One CSV/JSON export row: flat, primitive cells only. Undefined (an optional field left
+ *  out) is accepted too and exports like null in CSV (JSON omits the key). */
+export type ExportRow = Record<string, string | number | null | undefined>;
