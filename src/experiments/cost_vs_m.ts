@@ -49,7 +49,7 @@ export const DEFAULT_COST_VS_M_CONFIG: Readonly<CostVsMConfig> = Object.freeze({
   lr: 1e-3,
 } satisfies CostVsMConfig);
 
-const SCHEMA: Schema<CostVsMConfig> = {
+export const COST_VS_M_SCHEMA: Schema<CostVsMConfig> = {
   ...MODEL_SCHEMA,
   ...NTK_SCHEMA,
   ms: { kind: 'intList', min: 0, max: 1 << 20, help: 'prefix lengths' },
@@ -60,7 +60,7 @@ const SCHEMA: Schema<CostVsMConfig> = {
 };
 
 export function resolveCostVsMConfig(partial: Partial<CostVsMConfig> = {}): CostVsMConfig {
-  const c = resolveSettings('cost-vs-m', SCHEMA, DEFAULT_COST_VS_M_CONFIG as CostVsMConfig, partial);
+  const c = resolveSettings('cost-vs-m', COST_VS_M_SCHEMA, DEFAULT_COST_VS_M_CONFIG as CostVsMConfig, partial);
   checkModelSettings('cost-vs-m', c);
   c.ms.sort((a, b) => a - b);
   return c;

@@ -52,7 +52,7 @@ export const DEFAULT_LOSS_VS_M_CONFIG: Readonly<LossVsMConfig> = Object.freeze({
   evalEvery: 25,
 } satisfies LossVsMConfig);
 
-const SCHEMA: Schema<LossVsMConfig> = {
+export const LOSS_VS_M_SCHEMA: Schema<LossVsMConfig> = {
   ...MODEL_SCHEMA,
   ...NTK_SCHEMA,
   maxM: { kind: 'int', min: 1, max: 65536, help: 'largest prefix length' },
@@ -68,7 +68,7 @@ const SCHEMA: Schema<LossVsMConfig> = {
 };
 
 export function resolveLossVsMConfig(partial: Partial<LossVsMConfig> = {}): LossVsMConfig {
-  const c = resolveSettings('loss-vs-m', SCHEMA, DEFAULT_LOSS_VS_M_CONFIG as LossVsMConfig, partial);
+  const c = resolveSettings('loss-vs-m', LOSS_VS_M_SCHEMA, DEFAULT_LOSS_VS_M_CONFIG as LossVsMConfig, partial);
   checkModelSettings('loss-vs-m', c);
   return c;
 }

@@ -74,7 +74,7 @@ export const DEFAULT_NTK_REGIME_CONFIG: Readonly<NtkRegimeConfig> = Object.freez
   curvePoints: 100,
 } satisfies NtkRegimeConfig);
 
-const SCHEMA: Schema<NtkRegimeConfig> = {
+export const NTK_REGIME_SCHEMA: Schema<NtkRegimeConfig> = {
   ...MODEL_SCHEMA,
   ms: { kind: 'intList', min: 1, max: 65536, help: 'prefix lengths' },
   scalings: { kind: 'enumList', choices: SCALINGS, help: 'parameterisations' },
@@ -86,7 +86,7 @@ const SCHEMA: Schema<NtkRegimeConfig> = {
 };
 
 export function resolveNtkRegimeConfig(partial: Partial<NtkRegimeConfig> = {}): NtkRegimeConfig {
-  const c = resolveSettings('ntk-regime', SCHEMA, DEFAULT_NTK_REGIME_CONFIG as NtkRegimeConfig, partial);
+  const c = resolveSettings('ntk-regime', NTK_REGIME_SCHEMA, DEFAULT_NTK_REGIME_CONFIG as NtkRegimeConfig, partial);
   checkModelSettings('ntk-regime', c);
   c.ms.sort((a, b) => a - b);
   return c;
