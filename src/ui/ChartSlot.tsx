@@ -4,7 +4,7 @@
 //   ChartCard({title, description?, filename, rows, children})
 //   LossCurves({runs: RunSeries[], logScale, metric: 'loss' | 'accuracy'})
 //   LossVsPrefix({points: {m, valLoss, params}[], refs: {label, valLoss, params}[]})
-import type { ComponentType, ReactNode } from 'react';
+import { useId, type ComponentType, type ReactNode } from 'react';
 import type { PrefixPoint, RefPoint, Series } from './runs';
 
 type Row = Record<string, string | number | null>;
@@ -38,14 +38,13 @@ const RealLossVsPrefix = pick<LossVsPrefixProps>('LossVsPrefix');
 export const realCharts = { card: !!RealCard, lossCurves: !!RealLossCurves, lossVsPrefix: !!RealLossVsPrefix };
 
 function PlainCard({ title, description, children }: ChartCardProps) {
+  const id = useId();
   return (
-    <figure className="card chart-card" aria-label={title}>
-      <figcaption>
-        <h3>{title}</h3>
-        {description && <p className="help">{description}</p>}
-      </figcaption>
+    <section className="card chart-card" aria-labelledby={id}>
+      <h3 id={id}>{title}</h3>
+      {description && <p className="help">{description}</p>}
       {children}
-    </figure>
+    </section>
   );
 }
 

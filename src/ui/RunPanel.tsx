@@ -111,14 +111,14 @@ export function RunPanel() {
           )}
           {run.state === 'error' && (
             <p role="alert" className="error-line">
-              The run failed: {run.message}
+              The run stopped: {run.message}
             </p>
           )}
         </>
       ) : (
         <p className="help">Choose a task and a method, then press Train.</p>
       )}
-      {deviceLost && (
+      {deviceLost && run?.message !== deviceLost && (
         <p role="alert" className="error-line">
           {deviceLost}
         </p>

@@ -159,9 +159,10 @@ export interface RefPoint {
 }
 
 /** Final validation loss per prefix length m (the latest finished run per m), for the runs
- *  comparable with the most recent prefix run; other finished methods become reference lines. */
+ *  comparable with the most recent finished prefix run; other finished methods with the same
+ *  settings become reference lines. */
 export function prefixSweep(runs: RunRecord[]): { points: PrefixPoint[]; refs: RefPoint[] } {
-  const lastPrefix = [...runs].reverse().find((r) => r.config.method === 'prefix');
+  const lastPrefix = [...runs].reverse().find((r) => r.config.method === 'prefix' && finalValLoss(r) !== null);
   if (!lastPrefix) return { points: [], refs: [] };
   const key = comparableKey(lastPrefix.config);
   const byM = new Map<number, PrefixPoint>();

@@ -128,6 +128,11 @@ describe('loss against prefix length', () => {
       { label: 'LoRA r=4', valLoss: 2.8, params: 70 },
     ]);
   });
+  it('keeps showing the last finished sweep while a run with other settings is going', () => {
+    const going: RunRecord = { ...newRun('z', 'z', { ...defaultConfig(), steps: 999 }), state: 'running' };
+    const { points } = prefixSweep([done('a', { prefixLength: 2 }, 3.0), done('b', { prefixLength: 8 }, 2.8), going]);
+    expect(points.map((p) => p.m)).toEqual([2, 8]);
+  });
   it('is empty without prefix runs', () => {
     expect(prefixSweep([done('f', { method: 'ntk' }, 2.7)])).toEqual({ points: [], refs: [] });
   });

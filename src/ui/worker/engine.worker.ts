@@ -151,8 +151,9 @@ async function startRun(runId: string, config: RunConfig, userText?: UserText) {
     const summary = await train({ gpu: g, model, task, config, runId, control, onEvent: (event) => post({ type: 'event', event }) });
     post({ type: 'run-finished', summary });
   } catch (e) {
-    // A lost device can surface as a failed map or submit before device.lost resolves.
-    const lost = g?.lostError;
+    // A lost device can surface as a failed map or submit before device.lost resolves:
+    // give it a moment so the user reads "device lost", not a buffer-mapping error.
+    const lost = g ? g.lostError ?? (await Promise.race([g.lost, new Promise<null>((r) => setTimeout(() => r(null), 1000))])) : null;
     post({ type: 'run-failed', runId, message: lost ? lost.message : errorMessage(e) });
   } finally {
     if (model && g && !g.lostError) model.destroy();
