@@ -11,6 +11,12 @@ type AnyCommand = Command<any>;
 /** Every command's module. Loaded on demand, so a heavy command costs nothing to the others. */
 export const COMMANDS: (() => Promise<{ command: AnyCommand }>)[] = [
   () => import('./kernel'),
+  () => import('./experiment'),
+  () => import('./pretrain'),
+  () => import('./adapt'),
+  () => import('./eval'),
+  () => import('./generate'),
+  () => import('./convert'),
 ];
 
 const PROG = 'npm run cli --';

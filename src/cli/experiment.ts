@@ -1,0 +1,140 @@
+// `npm run cli -- experiment <name> [options]`: runs one of the paper's experiments
+// (src/experiments/) on the GPU with a progress bar, prints a table and writes the JSON
+// result to --out. Experiments: approx (paper §4.4, approximation error vs prefix length).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { FeatureMapName } from '../train/config';
+import { APPROX_MAPS, APPROX_METHODS, DEFAULT_APPROX_CONFIG, PREFIX_MODES, resolveApproxConfig, type ApproxMethod } from '../experiments/approx_config';
+import type { PrefixMode } from '../experiments/approx_data';
+import { runApproxError, type ApproxResult } from '../experiments/approx_error';
+import { ArgError, defineCommand, type CliContext } from './args';
+import { formatDuration, Progress, type ProgressStream } from './progress';
+
+const EXPERIMENTS = ['approx'] as const;
+const D = DEFAULT_APPROX_CONFIG;
+
+/** Splits "a,b" into a list of allowed words; errors name the option. */
+function listOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T[] {
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!items.length) throw new ArgError(`--${name}: give a comma-separated list of ${allowed.join(', ')}`);
+  for (const it of items) if (!allowed.includes(it as T)) throw new ArgError(`--${name}: unknown '${it}' (one or more of ${allowed.join(', ')})`);
+  if (new Set(items).size !== items.length) throw new ArgError(`--${name}: an entry is listed twice`);
+  return items as T[];
+}
+
+export const command = defineCommand({
+  name: 'experiment',
+  summary: "run one of the paper's experiments (approx: approximation error vs prefix length)",
+  description: [
+    'Runs an experiment on the GPU, shows progress, prints a table and writes the full JSON',
+    'result (every point, mean and spread over seeds, fits) to --out.',
+    '',
+    'approx: approximation error of NTK-Attention against exact prefix attention as the',
+    'prefix grows (paper section 4.4, corrected protocol; docs/EXPERIMENTS.md). For m = 1, 2,',
+    '4, ... it compares T (prefix attention on inputs X) with Y (NTK-Attention on X) whose',
+    '(Z, k) come from the closed form (closed), training with Z free and k = |kappa| (paper),',
+    'or training with k = exp(kappa), Z = diag(k) W (robust). Reports ||T-Y||/||T-Y0|| (Y0:',
+    'no prefix; 1 = nothing captured), max|T-Y|, the prefix mass, and the fitted slope of',
+    'log error against log m.',
+  ].join('\n'),
+  positionals: [{ name: 'name', help: 'the experiment', required: true, values: EXPERIMENTS }],
+  options: {
+    d: { type: 'number', integer: true, min: 1, max: 64, default: D.d, help: 'head dimension (paper: 64; the NTK kernels allow up to 64)' },
+    L: { type: 'number', integer: true, min: 1, max: 4096, default: D.L, help: 'input sequence length' },
+    heads: { type: 'number', integer: true, min: 1, max: 64, default: D.heads, help: 'heads (independent replicates per seed)' },
+    'eval-seqs': { type: 'number', integer: true, min: 1, max: 1024, default: D.evalSeqs, help: 'evaluation sequences' },
+    'train-seqs': { type: 'number', integer: true, min: 1, max: 1024, default: D.trainSeqs, help: 'training sequences (trained methods)' },
+    bound: { type: 'number', default: D.bound, help: 'bound B on |c q.p| of the prefix scores (0: no clip)' },
+    prefix: { type: 'enum', values: PREFIX_MODES, default: D.prefix, help: 'prefix: direct keys/values, or P ~ N(0,I) through W_K, W_V' },
+    'max-m': { type: 'number', integer: true, min: 1, max: 2 ** 22, default: D.maxM, help: 'largest m of the closed-form sweep', placeholder: 'm' },
+    'train-max-m': { type: 'number', integer: true, min: 1, max: 2 ** 22, default: D.trainMaxM, help: 'largest m for the trained methods', placeholder: 'm' },
+    steps: { type: 'number', integer: true, min: 0, max: 1_000_000, default: D.steps, help: 'Adam steps per trained point' },
+    lr: { type: 'number', min: 0, default: D.lr, help: 'Adam learning rate' },
+    seeds: { type: 'number', integer: true, min: 1, max: 1000, default: D.seeds, help: 'replicates (mean and spread are over these)' },
+    seed: { type: 'number', integer: true, min: 0, max: 2 ** 32 - 1, default: D.seed, help: 'base random seed' },
+    maps: { type: 'string', default: D.maps.join(','), help: `feature maps (${APPROX_MAPS.join(',')})`, placeholder: 'list' },
+    methods: { type: 'string', default: D.methods.join(','), help: `how (Z, k) are obtained (${APPROX_METHODS.join(',')})`, placeholder: 'list' },
+    out: { type: 'string', help: 'write the JSON result here (folders are created)', placeholder: 'file' },
+  },
+  async run({ options: o }, ctx: CliContext) {
+    let cfg;
+    try {
+      cfg = resolveApproxConfig({
+        d: o.d,
+        L: o.L,
+        heads: o.heads,
+        evalSeqs: o['eval-seqs'],
+        trainSeqs: o['train-seqs'],
+        bound: o.bound,
+        prefix: o.prefix as PrefixMode,
+        maxM: o['max-m'],
+        trainMaxM: o['train-max-m'],
+        steps: o.steps,
+        lr: o.lr,
+        seeds: o.seeds,
+        seed: o.seed,
+        maps: listOf<FeatureMapName>('maps', o.maps, APPROX_MAPS),
+        methods: listOf<ApproxMethod>('methods', o.methods, APPROX_METHODS),
+      });
+    } catch (e) {
+      if (e instanceof ArgError) throw e;
+      throw new ArgError((e as Error).message);
+    }
+    const gpu = await ctx.gpu();
+    const proc = (globalThis as { process?: { stderr?: ProgressStream } }).process;
+    let bar: Progress | null = null;
+    ctx.err(`approx: d=${cfg.d} L=${cfg.L} heads=${cfg.heads} B=${cfg.bound} prefix=${cfg.prefix} m≤${cfg.maxM} (trained m≤${cfg.trainMaxM}, ${cfg.steps} steps, lr ${cfg.lr}), ${cfg.seeds} seeds, maps ${cfg.maps.join(',')}, methods ${cfg.methods.join(',')}`);
+    const result = await runApproxError(gpu, cfg, {
+      onProgress: (p) => {
+        bar ??= new Progress(Math.ceil(p.total), { label: 'approx', stream: proc?.stderr });
+        bar.update(Math.floor(p.done), p.label);
+      },
+    });
+    (bar as Progress | null)?.finish(`${result.points.length} points`);
+    for (const line of formatApproxTables(result)) ctx.out(line);
+    ctx.err(`ran on ${result.adapter} in ${formatDuration(result.elapsedMs)}`);
+    if (o.out) {
+      await mkdir(dirname(o.out), { recursive: true });
+      await writeFile(o.out, JSON.stringify(result, null, 1) + '\n');
+      ctx.err(`wrote ${result.points.length} points to ${o.out}`);
+    }
+    return 0;
+  },
+});
+
+// ---------------------------------------------------------------------------- tables
+
+const fmt = (x: number) => (!Number.isFinite(x) ? '—' : x === 0 ? '0' : Math.abs(x) >= 1e-2 && Math.abs(x) < 1e3 ? x.toPrecision(3) : x.toExponential(1));
+const pm = (mean: number, std: number) => (Number.isFinite(mean) ? `${fmt(mean)}±${fmt(std)}` : 'diverged');
+
+/** The printed summary: relative error and max-abs error per m (mean ± std over seeds), then the fits. */
+export function formatApproxTables(r: ApproxResult): string[] {
+  const cols = [...new Set(r.summary.map((s) => `${s.method}/${s.map}`))];
+  const ms = [...new Set(r.summary.map((s) => s.m))].sort((a, b) => a - b);
+  const cell = new Map(r.summary.map((s) => [`${s.method}/${s.map}|${s.m}`, s]));
+  const w = Math.max(15, ...cols.map((c) => c.length + 1));
+  const out: string[] = [];
+  const n = r.config.seeds;
+  const table = (title: string, pick: (s: (typeof r.summary)[number]) => { mean: number; std: number }) => {
+    out.push('', `${title} (mean±std over ${n} seed${n > 1 ? 's' : ''})`);
+    out.push(`${'m'.padStart(7)}  ${'β'.padEnd(6)}${cols.map((c) => c.padStart(w)).join('')}`);
+    for (const m of ms) {
+      const betaRow = cols.map((c) => cell.get(`${c}|${m}`)).find(Boolean);
+      const beta = betaRow ? fmt(betaRow.beta.mean) : '';
+      out.push(`${String(m).padStart(7)}  ${beta.padEnd(6)}${cols.map((c) => {
+        const s = cell.get(`${c}|${m}`);
+        return (s ? pm(pick(s).mean, pick(s).std) : '').padStart(w);
+      }).join('')}`);
+    }
+  };
+  table('relative error ||T-Y|| / ||T-Y0||', (s) => s.rel);
+  table('max-abs error max|T-Y|', (s) => s.maxAbs);
+  out.push('', 'fitted slope of log(rel) vs log(m): all m | m ≥ tail start | per-seed mean±std');
+  for (const f of r.fits) {
+    out.push(`  ${`${f.method}/${f.map}`.padEnd(16)} ${fmt(f.all.slope).padStart(8)} (r² ${fmt(f.all.r2)}) | m≥${f.tailFrom}: ${fmt(f.tail.slope).padStart(8)} | ${pm(f.perSeed.mean, f.perSeed.std)}`);
+  }
+  const clip = r.seeds.map((s) => `${(100 * s.clippedFraction).toFixed(0)}%`).join(', ');
+  out.push('', `prefix rows clipped to |c q.p| ≤ ${r.config.bound}: ${clip} (per seed); max |c q.p| ${fmt(Math.max(...r.seeds.map((s) => s.maxScore)))}`);
+  if (r.aborted) out.push('(stopped early: partial results)');
+  return out;
+}

@@ -1,0 +1,103 @@
+// The approximation-error experiment on the GPU, small: the pipeline against float64
+// references, the paper's trend for the closed form, and training lowering the error.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNodeGpu } from '../gpu/node';
+import type { Gpu } from '../gpu/runtime';
+import { ntkAttentionRef, ntkFromPrefixRef } from '../kernels/ntk_attention.ref';
+import { prefixAttentionRef } from '../kernels/prefix_attention.ref';
+import { freshSeed } from '../util/rng';
+import { makeSetup, replicateSeed, slicePrefix } from './approx_data';
+import { runApproxError, type ApproxPoint } from './approx_error';
+
+let gpu: Gpu;
+beforeAll(async () => {
+  gpu = await createNodeGpu();
+});
+afterAll(() => gpu?.destroy());
+
+const seed = freshSeed();
+
+function norm(a: ArrayLike<number>, b: ArrayLike<number>): { l2: number; max: number } {
+  let s = 0;
+  let mx = 0;
+  for (let i = 0; i < a.length; i++) {
+    const e = a[i] - b[i];
+    s += e * e;
+    mx = Math.max(mx, Math.abs(e));
+  }
+  return { l2: Math.sqrt(s), max: mx };
+}
+
+describe(`approximation-error experiment (seed ${seed})`, () => {
+  it('closed-form points match a float64 recomputation of T, Y0 and Y from the same data', async () => {
+    const cfg = { d: 5, L: 6, heads: 2, evalSeqs: 2, trainSeqs: 1, bound: 1.5, prefix: 'direct' as const, maxM: 5, methods: ['closed' as const], maps: ['elu1' as const, 'taylor2' as const], seeds: 1, seed };
+    const streamed: ApproxPoint[] = [];
+    const progress: number[] = [];
+    const res = await runApproxError(gpu, cfg, { onPoint: (p) => streamed.push(p), onProgress: (p) => progress.push(p.done / p.total) });
+    expect(res.points.map((p) => p.m)).toEqual([1, 1, 2, 2, 4, 4, 5, 5]); // powers of two, then maxM
+    expect(streamed).toEqual(res.points);
+    expect(progress[progress.length - 1]).toBeCloseTo(1, 6);
+    expect(JSON.parse(JSON.stringify(res)).points.length).toBe(8); // plain JSON
+
+    const { d, L, heads: H } = cfg;
+    const s = makeSetup(cfg, replicateSeed(seed, 0), 5);
+    const e = s.evalSet;
+    const dims = { B: e.n, H, L, d, causal: true };
+    const y0 = prefixAttentionRef({ ...e, pk: [], pv: [] }, { ...dims, m: 0 }).o;
+    for (const p of res.points) {
+      const pk = slicePrefix(s.pk, H, 5, p.m, d);
+      const pv = slicePrefix(s.pv, H, 5, p.m, d);
+      const t = prefixAttentionRef({ ...e, pk, pv }, { ...dims, m: p.m });
+      const { z, k } = ntkFromPrefixRef(pk, pv, H, p.m, d, p.map);
+      const y = ntkAttentionRef(e.q, e.k, e.v, z, k, { ...dims, featureMap: p.map, kParam: 'identity' }).o;
+      const err = norm(t.o, y);
+      const eff = norm(t.o, y0);
+      // float32 kernels vs float64: 1e-5-level rounding against errors of 1e-3 and up.
+      expect(p.rel!).toBeCloseTo(err.l2 / eff.l2, 3);
+      expect(Math.abs(p.maxAbs! - err.max)).toBeLessThan(1e-4 + 1e-3 * err.max);
+      expect(p.beta).toBeCloseTo(t.beta.reduce((a, b) => a + b, 0) / t.beta.length, 5);
+    }
+  });
+
+  it("the paper's trend: closed-form taylor2 error relative to the prefix's effect falls from m = 1 to the largest m", async () => {
+    // Bounded scores (B = 2), values with a shared mean. At m = 1 the error is Taylor-2's
+    // error at one key, |e^t − (1 + t + t²/2)|/e^t, ~0.1 for |t| ~ 1; at large m the prefix
+    // dominates both T and Y (β → 1) and what remains is the shift of the weighted mean of
+    // the values, a floor of ~0.03. With one key per head, rel(1) depends on how long that
+    // key happens to be, so 16 heads (16 independent keys) aggregate into each seed's
+    // number: over 30 seeds rel(1) ranged 0.067-0.18, rel(512) 0.024-0.036 and the ratio
+    // rel(512)/rel(1) at most 0.47. The asserted ratio 0.75 leaves 1.6x on the worst
+    // seen; rel(512) < 0.1 leaves ~3x. Zeroed (Z, k) give Y = Y0: rel = 1 at every m, and
+    // both assertions fail.
+    const maxM = 512;
+    const res = await runApproxError(gpu, { d: 8, L: 16, heads: 16, evalSeqs: 2, trainSeqs: 1, bound: 2, maxM, methods: ['closed'], maps: ['taylor2'], seeds: 3, seed });
+    for (let s = 0; s < 3; s++) {
+      const pts = res.points.filter((p) => p.seed === s).sort((a, b) => a.m - b.m);
+      const first = pts[0];
+      const last = pts[pts.length - 1];
+      expect([first.m, last.m]).toEqual([1, maxM]);
+      expect(last.rel!).toBeLessThan(0.75 * first.rel!);
+      expect(last.rel!).toBeLessThan(0.1);
+      // The prefix's share of attention grows with m (it only adds positive weight).
+      for (let i = 1; i < pts.length; i++) expect(pts[i].beta).toBeGreaterThan(pts[i - 1].beta);
+    }
+    const fit = res.fits.find((f) => f.method === 'closed' && f.map === 'taylor2')!;
+    expect(fit.all.slope).toBeLessThan(0);
+    expect(res.summary.filter((r) => r.method === 'closed').length).toBe(10); // m = 1 … 512
+  });
+
+  it('training lowers the error from its initialisation (paper and robust parameterisations)', async () => {
+    // Both start at Z = 0 with a small attention sink (Y ≈ Y0, rel ≈ 1). After 100 Adam
+    // steps (lr 0.05) at m ≤ 4, 3 seeds gave 0.22-0.55 over all 36 points; the bound 0.8 of
+    // the initial error (1.45x above the worst seen) fails if the gradient has the wrong
+    // sign or never reaches (Z, k).
+    const res = await runApproxError(gpu, { d: 8, L: 16, heads: 2, evalSeqs: 2, trainSeqs: 2, trainMaxM: 2, steps: 100, lr: 0.05, methods: ['paper', 'robust'], maps: ['elu1', 'taylor2'], seeds: 1, seed });
+    expect(res.points.length).toBe(2 * 2 * 2);
+    for (const p of res.points) {
+      expect(p.initRel!).toBeGreaterThan(0.9);
+      expect(p.initRel!).toBeLessThan(1.1);
+      expect(p.rel!, `${p.method}/${p.map} m=${p.m}`).toBeLessThan(0.8 * p.initRel!);
+      expect(Number.isFinite(p.trainLoss!)).toBe(true);
+    }
+  });
+});
