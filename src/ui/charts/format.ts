@@ -55,8 +55,9 @@ export function logDomain(values: Iterable<number | null | undefined>, pad = 1.1
   return [lo / pad, hi * pad];
 }
 
-/** Tick values for a base-10 log axis on [lo, hi]: 1·10^k, adding 2 and 5 mantissas when
- *  that alone would give fewer than 3 ticks, and thinning decades when there are too many. */
+/** Tick values for a base-10 log axis on [lo, hi]: 1·10^k, adding 2 and 5 (then 3 and 7)
+ *  mantissas when that gives fewer than 3 ticks, thinning when there are too many, and
+ *  falling back to evenly spaced round values on ranges narrower than that. */
 export function logTicks10(lo: number, hi: number, maxTicks = 8): number[] {
   if (!(lo > 0) || !(hi >= lo)) return [];
   const k0 = Math.floor(Math.log10(lo));
@@ -68,9 +69,16 @@ export function logTicks10(lo: number, hi: number, maxTicks = 8): number[] {
       const t = Number((m * 10 ** k).toPrecision(12));
       if (inRange(t)) ticks.push(t);
     }
-    if (ticks.length >= 3 || mant.length === 5) return thin(ticks, maxTicks);
+    if (ticks.length >= 3) return thin(ticks, maxTicks);
   }
-  return [];
+  // A narrow range (e.g. losses 1.1…1.6) holds too few round log ticks: use evenly spaced
+  // round values instead (still placed correctly on the log axis).
+  const raw = (hi - lo) / 4;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((k) => k * p).find((st) => st >= raw * (1 - 1e-12))!;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(lo / step - 1e-9) * step; t <= hi * (1 + 1e-9); t += step) ticks.push(Number(t.toPrecision(12)));
+  return ticks.filter(inRange);
 }
 
 /** Powers of two on [lo, hi] (for prefix length m), thinned to at most maxTicks. */
