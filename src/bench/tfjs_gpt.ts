@@ -177,6 +177,17 @@ export class TfGpt {
     });
   }
 
+  /**
+   * A step with TF.js's own Adam (tf.train.adam: no weight decay, no clipping) in place of
+   * the AdamW above: shows how much of TF.js's step time the hand-written update costs.
+   */
+  trainStepBuiltinAdam(tokens: Tensor2D, targets: Tensor2D, optimizer: TfCore.AdamOptimizer): TfCore.Scalar {
+    const varList = this.specs.map((s) => this.vars.get(s.name)!);
+    const loss = optimizer.minimize(() => this.loss(tokens, targets), true, varList);
+    if (!loss) throw new Error('TfGpt: minimize returned no loss');
+    return loss;
+  }
+
   /** Host copies of every parameter (to compare with ours). */
   async readParams(): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
