@@ -4,7 +4,7 @@
 import { describeAdapter } from '../gpu/device';
 import { exportAdapter, exportBase } from '../io/checkpoint';
 import { jsonBytes } from '../io/bundle';
-import { adapterSpecOf, buildAdaptedModel, readTrained } from '../train/adapt';
+import { adapterSpecOf, buildAdaptedModel, initialEffect, readTrained } from '../train/adapt';
 import type { RunFieldName } from '../train/config';
 import { defineCommand } from './args';
 import { fmt, loadBase, runConfigFrom, runOptions, taskFor, trainWithProgress, writeCheckpoint } from './common';
@@ -39,6 +39,9 @@ export const command = defineCommand({
     const model = await buildAdaptedModel(gpu, base, rc, task);
     try {
       ctx.err(`${rc.method}: ${model.trainableCount().toLocaleString('en')} trainable parameters`);
+      const T = Math.min(rc.seqLen, base.config.contextLength, task.maxSeqLen);
+      const effect = await initialEffect(gpu, base, model, task, Math.min(rc.batch, 4), T, rc.seed);
+      ctx.err(`untrained adapter vs base: logits differ by at most ${effect.maxAbs.toExponential(2)} (relative ${effect.rel.toExponential(2)})`);
       const summary = await trainWithProgress(gpu, model, task, rc, rc.method, ctx);
       const trained = await readTrained(model);
       const spec = adapterSpecOf(rc);
@@ -51,6 +54,7 @@ export const command = defineCommand({
         settings: rc,
         base: { path: o.base, fingerprint: base.fingerprint, config: base.config },
         trainableParams: model.trainableCount(),
+        initialEffect: effect,
         result: {
           finalTrainLoss: summary.finalTrainLoss, finalValLoss: summary.finalValLoss, finalValAccuracy: summary.finalValAccuracy,
           prefixMass: summary.prefixMass, msPerStep: summary.msPerStep, state: summary.state,

@@ -54,6 +54,11 @@ describe('training commands', () => {
       expect(result.settings.method).toBe(method);
       expect(Number.isFinite(result.result.finalValLoss)).toBe(true);
       expect(result.trainableParams).toBeGreaterThan(0);
+      // The untrained adapter's effect on the base: LoRA (B = 0) none at all, NTK negligible
+      // (k̃ = 1e-3 makes the NTK term a 1e-3 share of each row), a random prefix a real one.
+      if (method === 'lora') expect(result.initialEffect.maxAbs).toBe(0);
+      if (method === 'ntk') expect(result.initialEffect.rel).toBeLessThan(1e-2);
+      if (method === 'prefix') expect(result.initialEffect.rel).toBeGreaterThan(1e-4);
       if (method !== 'full') {
         const w = readSafetensors(new Uint8Array(readFileSync(join(out, 'adapter_model.safetensors'))));
         expect(Object.keys(w.tensors).length).toBeGreaterThan(0);

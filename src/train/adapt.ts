@@ -9,6 +9,7 @@ import { initParams } from '../model/init';
 import { type AdapterSpec, type ModelConfig, adapterParamSpecs, baseParamSpecs, headDim } from '../model/params';
 import { initPrefix } from '../model/prefix_init';
 import { NTK_MAX_HEAD_DIM } from '../kernels/ntk_attention';
+import { Rng } from '../util/rng';
 import type { RunConfig } from './config';
 
 /** The base model an adaptation starts from (weights as host arrays). */
@@ -79,4 +80,43 @@ export async function buildAdaptedModel(gpu: Gpu, base: BaseWeights, rc: RunConf
 /** The trained adapter's tensors (or, under full fine-tuning, every base tensor). */
 export async function readTrained(model: GptGpu): Promise<Map<string, Float32Array>> {
   return model.readParams(model.trainable.map((s) => s.name));
+}
+
+/** How much a freshly initialised adapter changes the base model's outputs. */
+export interface InitialEffect {
+  /** max |logits(adapted) − logits(base)| over one validation batch. */
+  maxAbs: number;
+  /** ‖logits(adapted) − logits(base)‖ / ‖logits(base)‖. */
+  rel: number;
+}
+
+/**
+ * The untrained adapter's effect on the base model's logits, on one validation batch: NTK's
+ * init is meant to be negligible (k̃ ≈ 1e-3, Z ≈ 0.02 scale), LoRA's and an empty prefix's
+ * exactly zero; a random prefix is not neutral (it is what prefix tuning starts from).
+ */
+export async function initialEffect(gpu: Gpu, base: BaseWeights, model: GptGpu, task: Task, B: number, T: number, seed: number): Promise<InitialEffect> {
+  const batch = task.nextBatch('val', B, T, new Rng(seed));
+  const tokens = gpu.tensor([B, T], new Uint32Array(batch.inputs.buffer, batch.inputs.byteOffset, batch.inputs.length), 'effect.tokens');
+  const plain = new GptGpu(gpu, base.config, { method: 'none' });
+  try {
+    plain.load(base.params);
+    plain.forward(tokens, null, B, T);
+    const ref = await gpu.read(plain.logitsTensor());
+    model.forward(tokens, null, B, T);
+    const got = await gpu.read(model.logitsTensor());
+    let maxAbs = 0;
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < ref.length; i++) {
+      const dlt = got[i] - ref[i];
+      maxAbs = Math.max(maxAbs, Math.abs(dlt));
+      num += dlt * dlt;
+      den += ref[i] * ref[i];
+    }
+    return { maxAbs, rel: Math.sqrt(num / (den || 1)) };
+  } finally {
+    plain.destroy();
+    gpu.release(tokens);
+  }
 }
