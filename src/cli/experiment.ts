@@ -81,13 +81,16 @@ export const command = defineCommand({
       throw new ArgError((e as Error).message);
     }
     const gpu = await ctx.gpu();
-    const proc = (globalThis as { process?: { stderr?: ProgressStream } }).process;
+    // A terminal gets the redrawn bar; anything else (a log, a test) gets plain lines through ctx.err.
+    const tty = (globalThis as { process?: { stderr?: ProgressStream } }).process?.stderr;
+    const stream: ProgressStream = tty?.isTTY ? tty : { write: (s: string) => ctx.err(s.replace(/\n$/, '')) };
     let bar: Progress | null = null;
     ctx.err(`approx: d=${cfg.d} L=${cfg.L} heads=${cfg.heads} B=${cfg.bound} prefix=${cfg.prefix} m≤${cfg.maxM} (trained m≤${cfg.trainMaxM}, ${cfg.steps} steps, lr ${cfg.lr}), ${cfg.seeds} seeds, maps ${cfg.maps.join(',')}, methods ${cfg.methods.join(',')}`);
     const result = await runApproxError(gpu, cfg, {
       onProgress: (p) => {
-        bar ??= new Progress(Math.ceil(p.total), { label: 'approx', stream: proc?.stderr });
-        bar.update(Math.floor(p.done), p.label);
+        // Work is estimated in ms; the bar counts estimated seconds.
+        bar ??= new Progress(Math.max(1, Math.ceil(p.total / 1000)), { label: 'approx', stream });
+        bar.update(p.done >= p.total ? bar.total : Math.floor(p.done / 1000), p.label);
       },
     });
     (bar as Progress | null)?.finish(`${result.points.length} points`);

@@ -20,16 +20,14 @@
 import type { Gpu, Tensor } from '../gpu/runtime';
 import { describeAdapter } from '../gpu/device';
 import { adamw, type AdamWHyper } from '../kernels/adamw';
-import { matmul } from '../kernels/matmul';
 import { scaleByScalar } from '../kernels/gradnorm';
 import { errorMetrics } from '../kernels/metrics';
-import { ntkKTilde } from '../kernels/ntk_attention';
 import { prefixAttentionForward } from '../kernels/prefix_attention';
 import { add } from '../kernels/residual';
 import type { FeatureMapName } from '../train/config';
 import { makeSetup, replicateSeed, slicePrefix, type ApproxSetup, type AttnInputs } from './approx_data';
 import { resolveApproxConfig, type ApproxConfig, type ApproxMethod } from './approx_config';
-import { accumulateClosedForm, featureDim, initialKTilde, ntkBackward, ntkForward, type NtkSet } from './approx_ntk';
+import { accumulateClosedForm, featureDim, initialKTilde, ntkBackward, ntkForward, robustBackward, robustForward, type NtkSet } from './approx_ntk';
 import { fitPowerLaw, groupBy, powersOfTwo, spread, type PowerFit, type Spread } from './stats';
 
 export { DEFAULT_APPROX_CONFIG, resolveApproxConfig, type ApproxConfig, type ApproxMethod } from './approx_config';
@@ -349,9 +347,8 @@ type Score = { rel: number | null; maxAbs: number | null; relTarget: number | nu
  * - paper:  Z [H,r,d] and κ [H,r] trained directly, kParam 'abs' (k̃ = |κ|).
  * - robust: k = exp(κ), Z = diag(k)·W̃; W̃ [H,r,d] and κ are trained. The kernels run with
  *   kParam 'exp', so their dκ is already ∂ℓ/∂κ through k̃ = e^κ; the chain rule of
- *   Z = diag(k)·W̃ adds ∂ℓ/∂W̃ = diag(k)·dZ and ∂ℓ/∂κ += k ⊙ rowsum(dZ ⊙ W̃). Scaling each of
- *   the H·r rows by one number is a batched 1×1 matmul (batch H·r, K = 1), and the row sums
- *   a batched [1,d]·[d,1] one, so everything stays on the GPU (no readback per step).
+ *   Z = diag(k)·W̃ adds ∂ℓ/∂W̃ = diag(k)·dZ and ∂ℓ/∂κ += k ⊙ rowsum(dZ ⊙ W̃)
+ *   (robustForward/robustBackward in approx_ntk.ts: batched matmuls, no readback per step).
  * Both start from the same function: Z = 0 and k̃ = initialKTilde (approx_ntk.ts), a small
  * attention sink that leaves Y ≈ Y₀ (relative error ≈ 1, nothing captured).
  */
@@ -380,7 +377,7 @@ async function train(
   const hp: AdamWHyper = { ...ADAM, lr: cfg.lr };
   const dimsT = { B: tr.n, H, L, d, map, kParam } as const;
   const dimsE = { B: ev.n, H, L, d, map, kParam } as const;
-  const rows = { M: 1, K: 1, N: d, batch: nK } as const; // row a of a [H·r, d] tensor times k_a
+  const shape = { H, r, d };
 
   const ts: Tensor[] = [];
   const t = (n: number, data?: Float32Array, label?: string) => {
@@ -416,19 +413,11 @@ async function train(
 
     const perSync = units / Math.max(1, Math.ceil(cfg.steps / SYNC_EVERY));
     for (let step = 1; step <= cfg.steps; step++) {
-      if (robust) {
-        ntkKTilde(gpu, kappa, k!, 'exp');
-        matmul(gpu, k!, w!, z, rows); // Z = diag(k)·W̃
-      }
+      if (robust) robustForward(gpu, kappa, k!, w!, z, shape);
       ntkForward(gpu, tr, z, kappa, y, statsT, dimsT);
       add(gpu, y, negT, dO);
       ntkBackward(gpu, tr, z, kappa, y, statsT, dO, { dq, dk, dv, dz, dkappa }, dimsT);
-      if (robust) {
-        matmul(gpu, k!, dz, gw!, rows); // ∂ℓ/∂W̃ = diag(k)·dZ
-        // ∂ℓ/∂κ += Σ_c (k dZ)_ac W̃_ac: a [1,d]·[d,1] product per row (a row of d contiguous
-        // floats is both shapes, so no transpose).
-        matmul(gpu, gw!, w!, dkappa, { M: 1, K: d, N: 1, batch: nK, accumulate: true });
-      }
+      if (robust) robustBackward(gpu, k!, w!, dz, gw!, dkappa, shape);
       adamw(gpu, trained, trainedGrad, mz, vz, hp, step, { decay: false, gradScale: scale });
       adamw(gpu, kappa, dkappa, mk, vk, hp, step, { decay: false, gradScale: scale });
       if (step % SYNC_EVERY === 0 || step === cfg.steps) {
@@ -437,10 +426,7 @@ async function train(
       }
     }
     if (cfg.steps === 0) tick(units);
-    if (robust) {
-      ntkKTilde(gpu, kappa, k!, 'exp');
-      matmul(gpu, k!, w!, z, rows);
-    }
+    if (robust) robustForward(gpu, kappa, k!, w!, z, shape);
     ntkForward(gpu, tr, z, kappa, y, statsT, dimsT);
     add(gpu, y, negT, dO);
     const lossM = await errorMetrics(gpu, dO);

@@ -3,7 +3,8 @@
 // per head. No new math here: the closed form is ntkFromPrefix, training uses the fused
 // forward and backward.
 import type { Gpu, Tensor } from '../gpu/runtime';
-import { ntkAttentionBackward, ntkAttentionForward, ntkFromPrefix, NTK_MAX_HEAD_DIM } from '../kernels/ntk_attention';
+import { matmul } from '../kernels/matmul';
+import { ntkAttentionBackward, ntkAttentionForward, ntkFromPrefix, ntkKTilde, NTK_MAX_HEAD_DIM } from '../kernels/ntk_attention';
 import { featureDim } from '../kernels/ntk_attention.ref';
 import { addInPlace } from '../kernels/residual';
 import type { FeatureMapName, KParam } from '../train/config';
@@ -85,4 +86,25 @@ export function initialKTilde(map: FeatureMapName, d: number, H: number): Float6
   const k = new Float64Array(H * r).fill(SINK / r);
   if (map === 'taylor2') for (let h = 0; h < H; h++) k[h * r] = SINK;
   return k;
+}
+
+// The scale-robust parameterisation: k = e^κ, Z = diag(k)·W̃ over the H·r rows of W̃ [H, r, d].
+// Scaling each row by one number is a batched 1×1 matmul (batch H·r ≤ 65535, K = 1).
+
+/** k = e^κ and Z = diag(k)·W̃. */
+export function robustForward(gpu: Gpu, kappa: Tensor, k: Tensor, w: Tensor, z: Tensor, o: { H: number; r: number; d: number }) {
+  ntkKTilde(gpu, kappa, k, 'exp');
+  matmul(gpu, k, w, z, { M: 1, K: 1, N: o.d, batch: o.H * o.r });
+}
+
+/**
+ * Chain rule of Z = diag(k)·W̃ given the kernel's dZ and dκ (run with kParam 'exp', so dκ
+ * already holds ∂ℓ/∂κ through k̃ = e^κ): ∂ℓ/∂W̃ = diag(k)·dZ into gw, and
+ * ∂ℓ/∂κ_a += Σ_c (k dZ)_ac W̃_ac added to dkappa (a [1,d]·[d,1] product per row: a row of d
+ * contiguous floats is both shapes, so no transpose).
+ */
+export function robustBackward(gpu: Gpu, k: Tensor, w: Tensor, dz: Tensor, gw: Tensor, dkappa: Tensor, o: { H: number; r: number; d: number }) {
+  const n = o.H * o.r;
+  matmul(gpu, k, dz, gw, { M: 1, K: 1, N: o.d, batch: n });
+  matmul(gpu, gw, w, dkappa, { M: 1, K: o.d, N: 1, batch: n, accumulate: true });
 }
