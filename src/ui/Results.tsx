@@ -1,9 +1,9 @@
 // Results: every run's curves overlaid, final validation loss against prefix length (with
 // other methods as reference lines), and a table of runs.
 import { useMemo } from 'react';
-import { Card, LossCurvesSlot, LossVsPrefixSlot } from './ChartSlot';
+import { ChartCard, CostChart, LossCurves, LossVsPrefix, PrefixMassHeatmap } from './charts';
 import { clearRuns, setChartOptions, useApp } from './store';
-import { finalValLoss, isActive, methodLabel, prefixSweep, seriesOf } from './runs';
+import { costPoints, finalValLoss, isActive, methodLabel, prefixSweep, seriesOf } from './runs';
 
 function fmt(x: number | null | undefined): string {
   return x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(3);
@@ -20,7 +20,7 @@ function LossCurvesCard() {
   );
   const anyAcc = runs.some((r) => r.evals.some((e) => e.acc !== null));
   return (
-    <Card title="Loss curves" description="Every run on one chart, named by what changed from the run before it." filename="loss-curves" rows={rows}>
+    <ChartCard title="Loss curves" description="Every run on one chart, named by what changed from the run before it." filename="loss-curves" rows={rows}>
       <div className="chart-options">
         <label>
           <input type="checkbox" checked={logScale} onChange={(e) => setChartOptions({ logScale: e.target.checked })} /> Log scale
@@ -35,8 +35,8 @@ function LossCurvesCard() {
           </label>
         )}
       </div>
-      <LossCurvesSlot runs={series} logScale={logScale} metric={anyAcc ? metric : 'loss'} />
-    </Card>
+      <LossCurves runs={series} logScale={logScale} metric={anyAcc ? metric : 'loss'} />
+    </ChartCard>
   );
 }
 
@@ -45,13 +45,13 @@ function PrefixCard() {
   const { points, refs } = useMemo(() => prefixSweep(runs), [runs]);
   const rows = [...points.map((p) => ({ series: 'prefix', m: p.m, valLoss: p.valLoss, params: p.params })), ...refs.map((r) => ({ series: r.label, m: null, valLoss: r.valLoss, params: r.params }))];
   return (
-    <Card
+    <ChartCard
       title="Loss against prefix length"
       description="Final validation loss of finished prefix runs, one point per m; finished runs of other methods with the same settings are reference lines."
       filename="loss-vs-prefix"
       rows={rows}
     >
-      <LossVsPrefixSlot points={points} refs={refs} />
+      <LossVsPrefix points={points} refs={refs} />
       {points.length > 0 && (
         <table className="data-table" aria-label="Final validation loss by prefix length">
           <thead>
@@ -72,7 +72,40 @@ function PrefixCard() {
           </tbody>
         </table>
       )}
-    </Card>
+    </ChartCard>
+  );
+}
+
+function CostCard() {
+  const runs = useApp((s) => s.runs);
+  const points = useMemo(() => costPoints(runs), [runs]);
+  if (!points.length) return null;
+  const rows = points.map((p) => ({ method: p.method, m: p.m, msPerStep: p.msPerStep, peakBytes: p.peakBytes }));
+  return (
+    <ChartCard
+      title="Cost against prefix length"
+      description="Time per training step and peak GPU memory of the finished runs above: prefix attention grows with m, NTK-Attention does not."
+      filename="cost-vs-prefix"
+      rows={rows}
+    >
+      <CostChart points={points} />
+    </ChartCard>
+  );
+}
+
+function MassCard() {
+  const run = useApp((s) => [...s.runs].reverse().find((r) => r.mass !== null));
+  if (!run?.mass) return null;
+  const c = run.config;
+  return (
+    <ChartCard
+      title="Attention share of the prefix"
+      description={`How much of each head's attention goes to the ${c.method === 'prefix' ? 'prefix' : 'NTK-Attention term'} at the end of '${run.name}' (final validation batch). A long prefix can crowd out the input.`}
+      filename="prefix-mass"
+      rows={run.mass.flatMap((row, l) => row.map((v, h) => ({ layer: l, head: h, mass: v })))}
+    >
+      <PrefixMassHeatmap layers={run.mass.length} heads={run.mass[0]?.length ?? 0} mass={run.mass} m={c.method === 'prefix' ? c.prefixLength : null} />
+    </ChartCard>
   );
 }
 
@@ -128,6 +161,8 @@ export function Results() {
     <>
       <LossCurvesCard />
       <PrefixCard />
+      <CostCard />
+      <MassCard />
       <RunsTable />
     </>
   );

@@ -27,12 +27,16 @@ export interface RunRecord {
   activeMs: number;
   intervals: number;
   summary: RunSummary | null;
+  /** Mean prefix mass per [layer][head] at the end (prefix / NTK runs). */
+  mass: number[][] | null;
+  /** Most GPU memory held by live tensors at any step. */
+  peakBytes: number | null;
 }
 
 export function newRun(id: string, name: string, config: RunConfig): RunRecord {
   return {
     id, name, config, taskLabel: config.task, state: 'queued', train: [], evals: [], last: null,
-    trainableParams: null, totalParams: null, seqLen: null, lastStepAt: null, activeMs: 0, intervals: 0, summary: null,
+    trainableParams: null, totalParams: null, seqLen: null, lastStepAt: null, activeMs: 0, intervals: 0, summary: null, mass: null, peakBytes: null,
   };
 }
 
@@ -47,7 +51,7 @@ export function applyEvent(run: RunRecord, e: RunEvent, now: number): RunRecord 
   if (e.runId !== run.id) return run;
   switch (e.type) {
     case 'step': {
-      const r = { ...run, last: e, train: [...run.train, { step: e.step, loss: e.trainLoss }] };
+      const r = { ...run, last: e, train: [...run.train, { step: e.step, loss: e.trainLoss }], peakBytes: Math.max(run.peakBytes ?? 0, e.gpuBytes) };
       // Gaps across a pause would make the ETA wrong: only count gaps while running.
       if (run.lastStepAt !== null && run.state === 'running' && e.step > 1) {
         r.activeMs = run.activeMs + Math.max(0, now - run.lastStepAt);
@@ -175,6 +179,29 @@ export function prefixSweep(runs: RunRecord[]): { points: PrefixPoint[]; refs: R
     else refs.push({ label: methodLabel(r.config), valLoss: v, params });
   }
   return { points: [...byM.values()].sort((a, b) => a.m - b.m), refs };
+}
+
+export interface CostPoint {
+  method: 'prefix' | 'ntk' | 'base';
+  m: number;
+  msPerStep: number | null;
+  peakBytes: number | null;
+}
+
+/** Time per step and peak memory of finished runs comparable with the latest finished prefix
+ *  run: prefix runs by m, NTK-Attention as a flat reference, prefix m = 0 as the base model. */
+export function costPoints(runs: RunRecord[]): CostPoint[] {
+  const lastPrefix = [...runs].reverse().find((r) => r.config.method === 'prefix' && finalValLoss(r) !== null);
+  if (!lastPrefix) return [];
+  const key = comparableKey(lastPrefix.config);
+  const out: CostPoint[] = [];
+  for (const r of runs) {
+    if (r.state !== 'done' || comparableKey(r.config) !== key) continue;
+    const c = { msPerStep: r.summary?.msPerStep ?? r.last?.msPerStep ?? null, peakBytes: r.peakBytes };
+    if (r.config.method === 'prefix') out.push({ method: r.config.prefixLength > 0 ? 'prefix' : 'base', m: r.config.prefixLength, ...c });
+    else if (r.config.method === 'ntk') out.push({ method: 'ntk', m: 0, ...c });
+  }
+  return out;
 }
 
 export function methodLabel(c: RunConfig): string {

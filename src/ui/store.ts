@@ -244,7 +244,7 @@ export function handleWorkerMessage(m: Exclude<FromWorker, { type: 'event' }>) {
       updateRun(m.runId, (r) => ({ ...r, state: r.state === 'queued' ? 'starting' : r.state, trainableParams: m.trainableParams, totalParams: m.totalParams, seqLen: m.seqLen, taskLabel: m.taskLabel }));
       break;
     case 'run-finished':
-      updateRun(m.summary.runId, (r) => ({ ...r, summary: m.summary, state: m.summary.state, message: m.summary.message ?? r.message }));
+      updateRun(m.summary.runId, (r) => ({ ...r, summary: m.summary, mass: m.mass, state: m.summary.state, message: m.summary.message ?? r.message }));
       break;
     case 'run-failed':
       if (m.message.startsWith('replaced by a newer run')) {

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultConfig, RUN_FIELDS, type RunConfig } from '../train/config';
 import type { RunEvent, StepMetrics } from '../train/events';
 import { Rng } from '../util/rng';
-import { applyEvent, newRun, prefixSweep, progressOf, seriesOf, setPaused, type RunRecord } from './runs';
+import { applyEvent, costPoints, newRun, prefixSweep, progressOf, seriesOf, setPaused, type RunRecord } from './runs';
 import { BUILTIN_TASKS, configFromUrl, PREFIX_STOPS, prefixStopIndex, urlQueryOf } from './settings';
 import {
   commitPrefixLength, connectEngine, control, handleEvents, handleWorkerMessage, loadUserFile, setConfig, startRun, useApp, visibilityChanged,
@@ -132,6 +132,17 @@ describe('loss against prefix length', () => {
     const going: RunRecord = { ...newRun('z', 'z', { ...defaultConfig(), steps: 999 }), state: 'running' };
     const { points } = prefixSweep([done('a', { prefixLength: 2 }, 3.0), done('b', { prefixLength: 8 }, 2.8), going]);
     expect(points.map((p) => p.m)).toEqual([2, 8]);
+  });
+  it('gives cost points by method: prefix by m, m = 0 as the base, NTK flat; peak memory from the steps', () => {
+    let p = done('p', { prefixLength: 16 }, 3.0);
+    p = applyEvent(applyEvent({ ...p, state: 'running' }, { ...step('p', 1, 4), gpuBytes: 5000 }, 0), { ...step('p', 2, 4), gpuBytes: 3000 }, 1);
+    p = { ...p, state: 'done', summary: { msPerStep: 12 } as RunRecord['summary'] };
+    const runs = [done('b', { prefixLength: 0 }, 3.3), p, done('n', { method: 'ntk' }, 2.9), done('l', { method: 'lora' }, 2.9)];
+    expect(costPoints(runs)).toEqual([
+      { method: 'base', m: 0, msPerStep: null, peakBytes: null },
+      { method: 'prefix', m: 16, msPerStep: 12, peakBytes: 5000 },
+      { method: 'ntk', m: 0, msPerStep: null, peakBytes: null },
+    ]);
   });
   it('is empty without prefix runs', () => {
     expect(prefixSweep([done('f', { method: 'ntk' }, 2.7)])).toEqual({ points: [], refs: [] });

@@ -9,6 +9,7 @@ import type { Gpu } from '../../gpu/runtime';
 import { createTask, fetchReader, isSyntheticName, syntheticTask, TextTask, type Task } from '../../data';
 import { GptGpu } from '../../model/gpt';
 import { initParams } from '../../model/init';
+import { initPrefix, loadPrefix } from '../../model/prefix_init';
 import { adapterParamSpecs, countParams, type AdapterSpec } from '../../model/params';
 import type { RunConfig } from '../../train/config';
 import { RunControl } from '../../train/control';
@@ -131,6 +132,23 @@ function enqueueRun(runId: string, config: RunConfig, userText?: UserText) {
   });
 }
 
+/** Mean prefix mass β per layer (rows) and head (columns) over the last forward pass (the
+ *  final validation batch): the share of attention the prefix (or NTK term) takes. */
+async function prefixMassByHead(g: Gpu, model: GptGpu): Promise<number[][] | null> {
+  const a = model.adapter;
+  if (!((a.method === 'prefix' && a.prefixLength > 0) || a.method === 'ntk')) return null;
+  const out: number[][] = [];
+  for (const t of model.prefixMassTensors()) {
+    if (!t) return null; // no forward pass yet
+    const [B, H, T] = t.shape;
+    const v = await g.read(t);
+    const row = new Array<number>(H).fill(0);
+    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) row[h] += v[(b * H + h) * T + i];
+    out.push(row.map((x) => x / (B * T)));
+  }
+  return out.length ? out : null;
+}
+
 async function startRun(runId: string, config: RunConfig, userText?: UserText) {
   const control = new RunControl();
   current = { runId, control };
@@ -147,9 +165,14 @@ async function startRun(runId: string, config: RunConfig, userText?: UserText) {
     const values = new Map(b.params);
     for (const [k, v] of initParams(adapterParamSpecs(b.config, adapter), config.seed)) values.set(k, v);
     model.load(values);
+    if (adapter.method === 'prefix' && adapter.prefixLength > 0 && config.prefixInit === 'from-text') {
+      // The base model's own keys and values on the task's training text.
+      loadPrefix(g, model, await initPrefix(g, model, adapter.prefixLength, { kind: 'from-text', task, seed: config.seed }));
+    }
     post({ type: 'run-started', runId, trainableParams: model.trainableCount(), totalParams: countParams(model.specs), seqLen: Math.min(T, task.maxSeqLen), taskLabel: label });
     const summary = await train({ gpu: g, model, task, config, runId, control, onEvent: (event) => post({ type: 'event', event }) });
-    post({ type: 'run-finished', summary });
+    const mass = summary.state === 'error' || g.lostError ? null : await prefixMassByHead(g, model);
+    post({ type: 'run-finished', summary, mass });
   } catch (e) {
     // A lost device can surface as a failed map or submit before device.lost resolves:
     // give it a moment so the user reads "device lost", not a buffer-mapping error.

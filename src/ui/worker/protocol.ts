@@ -44,6 +44,7 @@ export type FromWorker =
   | { type: 'base-failed'; message: string }
   | { type: 'run-started'; runId: string; trainableParams: number; totalParams: number; seqLen: number; taskLabel: string }
   | { type: 'event'; event: RunEvent }
-  | { type: 'run-finished'; summary: RunSummary }
+  /** mass: mean prefix mass per [layer][head] on the final validation batch (prefix / NTK runs). */
+  | { type: 'run-finished'; summary: RunSummary; mass: number[][] | null }
   | { type: 'run-failed'; runId: string; message: string }
   | { type: 'device-lost'; message: string };
