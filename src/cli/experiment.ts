@@ -30,7 +30,7 @@ export const command = defineCommand({
     'result (every point, mean and spread over seeds, fits) to --out.',
     '',
     'approx: approximation error of NTK-Attention against exact prefix attention as the',
-    'prefix grows (paper section 4.4, corrected protocol; docs/EXPERIMENTS.md). For m = 1, 2,',
+    'prefix grows (paper section 4.4, corrected protocol of the shared notes). For m = 1, 2,',
     '4, ... it compares T (prefix attention on inputs X) with Y (NTK-Attention on X) whose',
     '(Z, k) come from the closed form (closed), training with Z free and k = |kappa| (paper),',
     'or training with k = exp(kappa), Z = diag(k) W (robust). Reports ||T-Y||/||T-Y0|| (Y0:',
