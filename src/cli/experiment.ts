@@ -1,16 +1,20 @@
 // `npm run cli -- experiment <name> [options]`: runs one of the paper's experiments
 // (src/experiments/) on the GPU with a progress bar, prints a table and writes the JSON
-// result to --out. Experiments: approx (paper §4.4, approximation error vs prefix length).
+// result to --out. Experiments: approx (paper §4.4, approximation error vs prefix length),
+// and the training experiments of ./experiment_runs.ts (loss-vs-m, cost-vs-m, ntk-regime),
+// whose flags come from their settings schemas.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FeatureMapName } from '../train/config';
 import { APPROX_MAPS, APPROX_METHODS, DEFAULT_APPROX_CONFIG, PREFIX_MODES, resolveApproxConfig, type ApproxMethod } from '../experiments/approx_config';
 import type { PrefixMode } from '../experiments/approx_data';
 import { runApproxError, type ApproxResult } from '../experiments/approx_error';
-import { ArgError, defineCommand, type CliContext } from './args';
+import { ArgError, defineCommand, type CliContext, type OptionSpec } from './args';
+import { loadBase, writeJson } from './common';
+import { ENGINE_EXPERIMENTS, schemaOptions, settingsFrom } from './experiment_runs';
 import { formatDuration, Progress, type ProgressStream } from './progress';
 
-const EXPERIMENTS = ['approx'] as const;
+const EXPERIMENTS = ['approx', ...ENGINE_EXPERIMENTS.map((e) => e.name)] as const;
 const D = DEFAULT_APPROX_CONFIG;
 
 /** Splits "a,b" into a list of allowed words; errors name the option. */
@@ -22,23 +26,7 @@ function listOf<T extends string>(name: string, raw: string, allowed: readonly T
   return items as T[];
 }
 
-export const command = defineCommand({
-  name: 'experiment',
-  summary: "run one of the paper's experiments (approx: approximation error vs prefix length)",
-  description: [
-    'Runs an experiment on the GPU, shows progress, prints a table and writes the full JSON',
-    'result (every point, mean and spread over seeds, fits) to --out.',
-    '',
-    'approx: approximation error of NTK-Attention against exact prefix attention as the',
-    'prefix grows (paper section 4.4, corrected protocol of the shared notes). For m = 1, 2,',
-    '4, ... it compares T (prefix attention on inputs X) with Y (NTK-Attention on X) whose',
-    '(Z, k) come from the closed form (closed), training with Z free and k = |kappa| (paper),',
-    'or training with k = exp(kappa), Z = diag(k) W (robust). Reports ||T-Y||/||T-Y0|| (Y0:',
-    'no prefix; 1 = nothing captured), max|T-Y|, the prefix mass, and the fitted slope of',
-    'log error against log m.',
-  ].join('\n'),
-  positionals: [{ name: 'name', help: 'the experiment', required: true, values: EXPERIMENTS }],
-  options: {
+const APPROX_OPTIONS = {
     d: { type: 'number', integer: true, min: 1, max: 64, default: D.d, help: 'head dimension (paper: 64; the NTK kernels allow up to 64)' },
     L: { type: 'number', integer: true, min: 1, max: 4096, default: D.L, help: 'input sequence length' },
     heads: { type: 'number', integer: true, min: 1, max: 64, default: D.heads, help: 'heads (independent replicates per seed)' },
@@ -55,8 +43,42 @@ export const command = defineCommand({
     maps: { type: 'string', default: D.maps.join(','), help: `feature maps (${APPROX_MAPS.join(',')})`, placeholder: 'list' },
     methods: { type: 'string', default: D.methods.join(','), help: `how (Z, k) are obtained (${APPROX_METHODS.join(',')})`, placeholder: 'list' },
     out: { type: 'string', help: 'write the JSON result here (folders are created)', placeholder: 'file' },
-  },
-  async run({ options: o }, ctx: CliContext) {
+  
+} as const satisfies Record<string, OptionSpec>;
+
+/** Flags of the training experiments that approx does not have (shared names keep approx's spec). */
+const ENGINE_ONLY_OPTIONS: Record<string, OptionSpec> = {};
+for (const e of ENGINE_EXPERIMENTS) {
+  for (const [k, v] of Object.entries(schemaOptions(e.schema, e.defaults))) if (!(k in APPROX_OPTIONS) && !(k in ENGINE_ONLY_OPTIONS)) ENGINE_ONLY_OPTIONS[k] = v;
+}
+const BASE_OPTION: OptionSpec = { type: 'string', help: 'training experiments: a base model folder or .zip to adapt (default: each pretrains its own micro base)', placeholder: 'path' };
+
+export const command = defineCommand({
+  name: 'experiment',
+  summary: "run one of the paper's experiments: approx, loss-vs-m, cost-vs-m, ntk-regime",
+  description: [
+    'Runs an experiment on the GPU, shows progress, prints a table and writes the full JSON',
+    'result (every point, mean and spread over seeds, fits) to --out.',
+    '',
+    'approx: approximation error of NTK-Attention against exact prefix attention as the',
+    'prefix grows (paper section 4.4, corrected protocol of the shared notes). For m = 1, 2,',
+    '4, ... it compares T (prefix attention on inputs X) with Y (NTK-Attention on X) whose',
+    '(Z, k) come from the closed form (closed), training with Z free and k = |kappa| (paper),',
+    'or training with k = exp(kappa), Z = diag(k) W (robust). Reports ||T-Y||/||T-Y0|| (Y0:',
+    'no prefix; 1 = nothing captured), max|T-Y|, the prefix mass, and the fitted slope of',
+    'log error against log m.',
+    '',
+    ...ENGINE_EXPERIMENTS.map((e) => `${e.name}: ${e.summary}.`),
+    'Their flags are their settings (each with its default in the list below); --base adapts',
+    'a model of yours instead of the micro base each pretrains by default.',
+  ].join('\n'),
+  positionals: [{ name: 'name', help: 'the experiment', required: true, values: EXPERIMENTS }],
+  options: { ...ENGINE_ONLY_OPTIONS, ...APPROX_OPTIONS, base: BASE_OPTION },
+  async run({ options: o, positionals, given }, ctx: CliContext) {
+    const name = positionals[0];
+    const engine = ENGINE_EXPERIMENTS.find((e) => e.name === name);
+    if (engine) return runEngineExperiment(engine, o as Record<string, unknown>, given, ctx);
+    for (const g of given) if (g in ENGINE_ONLY_OPTIONS || g === 'base') throw new ArgError(`--${g} is not a setting of approx`);
     let cfg;
     try {
       cfg = resolveApproxConfig({
@@ -104,6 +126,42 @@ export const command = defineCommand({
     return 0;
   },
 });
+
+// ---------------------------------------------------------------------------- training experiments
+
+async function runEngineExperiment(e: (typeof ENGINE_EXPERIMENTS)[number], o: Record<string, unknown>, given: Set<string>, ctx: CliContext) {
+  const own = schemaOptions(e.schema, e.defaults);
+  for (const g of given) if (!(g in own) && g !== 'out' && g !== 'base') throw new ArgError(`--${g} is not a setting of ${e.name} (see --help)`);
+  // Only flags given on the command line: the experiment's own defaults fill the rest.
+  const picked: Record<string, unknown> = {};
+  for (const g of given) picked[g] = o[g];
+  const settings = settingsFrom(picked, e.schema);
+  const base = typeof o.base === 'string' ? await loadBase(o.base) : undefined;
+  const gpu = await ctx.gpu();
+  const tty = (globalThis as { process?: { stderr?: ProgressStream } }).process?.stderr;
+  const stream: ProgressStream = tty?.isTTY ? tty : { write: (s: string) => ctx.err(s.replace(/\n$/, '')) };
+  let bar: Progress | null = null;
+  const t0 = performance.now();
+  let result: object;
+  try {
+    result = await e.run(gpu, settings, (done, total, msg) => {
+      bar ??= new Progress(Math.max(1, total), { label: e.name, stream });
+      bar.update(done, msg);
+    }, base ? { config: base.config, params: base.params, vocab: base.vocab } : undefined);
+  } catch (err) {
+    // Settings the experiment rejects are usage errors (they name the setting).
+    if (err instanceof Error && /settings:/.test(err.message)) throw new ArgError(err.message);
+    throw err;
+  }
+  (bar as Progress | null)?.finish();
+  ctx.out(e.table(result));
+  ctx.err(`${e.name} took ${formatDuration(performance.now() - t0)}`);
+  if (typeof o.out === 'string') {
+    await writeJson(o.out, result);
+    ctx.err(`wrote ${o.out}`);
+  }
+  return 0;
+}
 
 // ---------------------------------------------------------------------------- tables
 
