@@ -43,7 +43,7 @@ export const command = defineCommand({
     width: { type: 'number', default: 64, min: 1, max: 4096, integer: true, help: 'model width C (divisible by heads)' },
     context: { type: 'number', default: 64, min: 2, max: 4096, integer: true, help: 'context length (rows of the position embedding)' },
     vocab: { type: 'enum', values: ['builtin', 'task'], default: 'builtin', help: 'characters the model knows' },
-    ...runOptions(RUN, { task: 'moby-dick', steps: 600, batch: 16, seqLen: 64, lr: 3e-3, warmup: 30, weightDecay: 0.01, evalEvery: 100 }),
+    ...runOptions(RUN, { task: 'moby-dick', steps: 500, batch: 16, seqLen: 64, lr: 3e-3, warmup: 30, weightDecay: 0.01, evalEvery: 100 }),
   },
   async run({ options: o }, ctx) {
     const rc = runConfigFrom(o, RUN, { method: 'full' });
