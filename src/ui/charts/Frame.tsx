@@ -6,7 +6,8 @@ import { CHART_HEIGHT, GRID, MUTED, noteStyle } from './theme';
  *  (the numbers themselves are in the card's CSV/JSON export). */
 export function ChartFrame(p: { summary: string; height?: number; children: ReactElement }) {
   return (
-    <div role="img" aria-label={p.summary} style={{ width: '100%', minWidth: 0 }}>
+    // overflow: hidden keeps long labels near an edge from widening the page on small screens.
+    <div role="img" aria-label={p.summary} style={{ width: '100%', minWidth: 0, overflow: 'hidden' }}>
       <ResponsiveContainer width="100%" height={p.height ?? CHART_HEIGHT} minWidth={0} initialDimension={{ width: 480, height: p.height ?? CHART_HEIGHT }}>
         {p.children}
       </ResponsiveContainer>

@@ -9,7 +9,7 @@ import type { RunSeries } from './types';
 
 const tooltip = seriesTooltip(
   (label) => `step ${label}`,
-  (e) => (typeof e.value === 'number' ? { color: entryColor(e), text: `${e.name}: ${fmt(e.value)}` } : null),
+  (e) => (typeof e.value === 'number' ? { color: entryColor(e), text: `${e.name}${String(e.dataKey).endsWith('_val') ? ' (val)' : ''}: ${fmt(e.value)}` } : null),
 );
 
 /** Training (thin) and validation (bold, dotted) curves of several runs, overlaid; a marked,
@@ -19,6 +19,7 @@ export function LossCurves(p: { runs: RunSeries[]; logScale: boolean; metric: 'l
   const what = p.metric === 'loss' ? 'loss' : 'accuracy';
   if (model.rows.length === 0) return <EmptyChart text={`No ${what} values yet: start a run to see its curves.`} />;
   const log = p.logScale && model.logDomain !== null;
+  const midStep = ((model.rows[0].step as number) + (model.rows[model.rows.length - 1].step as number)) / 2;
   return (
     <div>
       <ChartFrame summary={model.summary}>
@@ -76,7 +77,8 @@ export function LossCurves(p: { runs: RunSeries[]; logScale: boolean; metric: 'l
                 stroke={FG}
                 strokeWidth={1.5}
                 ifOverflow="extendDomain"
-                label={{ value: m.label, position: 'top', fill: FG, fontSize: 11 }}
+                // Label towards the middle of the plot so it is not clipped at either edge.
+                label={{ value: m.label, position: m.step > midStep ? 'left' : 'right', fill: FG, fontSize: 11 }}
               />
             ) : (
               <ReferenceLine
@@ -85,7 +87,7 @@ export function LossCurves(p: { runs: RunSeries[]; logScale: boolean; metric: 'l
                 stroke={seriesColor(m.run)}
                 strokeDasharray="4 3"
                 ifOverflow="extendDomain"
-                label={{ value: m.label, position: 'insideTop', fill: FG, fontSize: 11 }}
+                label={{ value: m.label, position: m.step > midStep ? 'insideTopRight' : 'insideTopLeft', fill: FG, fontSize: 11 }}
               />
             ),
           )}

@@ -15,6 +15,7 @@ export function LossVsPrefix(p: { points: { m: number; valLoss: number; params: 
   const model = useMemo(() => lossVsPrefixModel(p.points, p.refs), [p.points, p.refs]);
   const tooltip = useMemo(() => {
     const paramsByKey = new Map<string, number>(model.refs.map((r) => [r.key, r.params]));
+    const labelByKey = new Map<string, string>(model.refs.map((r) => [r.key, r.label]));
     const prefixParams = new Map<number, number>(model.prefix.map((q) => [q.m, q.params]));
     return seriesTooltip(
       (label) => `m = ${label}`,
@@ -22,7 +23,8 @@ export function LossVsPrefix(p: { points: { m: number; valLoss: number; params: 
         if (typeof e.value !== 'number') return null;
         const key = String(e.dataKey);
         const params = key === 'prefix' ? prefixParams.get(Number(e.payload?.m)) : paramsByKey.get(key);
-        return { color: entryColor(e), text: `${e.name}: ${fmt(e.value)}${params !== undefined ? ` (${paramsText(params)})` : ''}` };
+        const name = labelByKey.get(key) ?? e.name; // the legend name repeats the value
+        return { color: entryColor(e), text: `${name}: ${fmt(e.value)}${params !== undefined ? ` (${paramsText(params)})` : ''}` };
       },
     );
   }, [model]);

@@ -90,27 +90,30 @@ export function PrefixMassHeatmap(p: { layers: number; heads: number; mass: numb
           share
         </text>
       </svg>
-      <table style={visuallyHidden}>
-        <caption>{`Share of attention taken by the ${who}, by layer and head`}</caption>
-        <thead>
-          <tr>
-            <th scope="col">layer</th>
-            {Array.from({ length: heads }, (_, h) => (
-              <th key={h} scope="col">{`head ${h}`}</th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {model.cells.map((row, l) => (
-            <tr key={l}>
-              <th scope="row">{`layer ${l}`}</th>
-              {row.map((v, h) => (
-                <td key={h}>{pct(v)}</td>
+      {/* The wrapper does the hiding: a table ignores width: 1px and would widen the page. */}
+      <div style={visuallyHidden}>
+        <table>
+          <caption>{`Share of attention taken by the ${who}, by layer and head`}</caption>
+          <thead>
+            <tr>
+              <th scope="col">layer</th>
+              {Array.from({ length: heads }, (_, h) => (
+                <th key={h} scope="col">{`head ${h}`}</th>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {model.cells.map((row, l) => (
+              <tr key={l}>
+                <th scope="row">{`layer ${l}`}</th>
+                {row.map((v, h) => (
+                  <td key={h}>{pct(v)}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <Note>Share of each head's attention that goes to the {who} (0 = none, 1 = all). Hover a cell for its value.</Note>
     </div>
   );

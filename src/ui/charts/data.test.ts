@@ -52,7 +52,7 @@ describe(`lossCurvesModel (seed ${seed})`, () => {
           }
         });
         expect(model.hidden).toBe(log ? hidden : 0);
-        expect(model.series.map((s) => s.key)).toEqual(runs.flatMap((_, i) => [`r${i}_train`, `r${i}_val`]));
+        expect(model.series.map((s) => [s.key, s.name])).toEqual(runs.flatMap((r, i) => [[`r${i}_train`, `${r.name} (train)`], [`r${i}_val`, r.name]]));
         if (log && model.logDomain) {
           for (const r of model.rows)
             for (const [k, v] of Object.entries(r))

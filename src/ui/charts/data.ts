@@ -36,6 +36,7 @@ function truncate(s: string, n: number): string {
 
 export interface CurveSeries {
   key: string;
+  /** Legend name: the run's name on its bold line, "(train)" added on the thin one. */
   name: string;
   run: number;
   kind: 'train' | 'val' | 'acc';
@@ -77,7 +78,7 @@ export function lossCurvesModel(runs: readonly RunSeries[], metric: 'loss' | 'ac
     return r;
   };
   runs.forEach((run, ri) => {
-    for (const kind of kinds) series.push({ key: `r${ri}_${kind}`, name: kind === 'train' ? `${run.name} (train)` : kind === 'val' ? `${run.name} (val)` : run.name, run: ri, kind });
+    for (const kind of kinds) series.push({ key: `r${ri}_${kind}`, name: kind === 'train' ? `${run.name} (train)` : run.name, run: ri, kind });
     let lastStep = -Infinity;
     let lastY: number | null = null;
     let anyY: number | null = null;
