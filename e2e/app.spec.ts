@@ -123,6 +123,12 @@ test('main journey: adapter shown, prefix run fills the chart, a new m adds a po
   await page.getByRole('button', { name: 'Train' }).click();
   await expect(page.getByTestId('run-state')).toHaveText('done', { timeout: 240_000 });
   await expect(runsTable(page).locator('tbody tr')).toHaveCount(6);
+
+  // A reload keeps the settings (they are in the URL) and the pretrained base (IndexedDB).
+  await page.reload();
+  await expect(page.locator('.base-line')).toContainText('kept from an earlier visit', { timeout: 60_000 });
+  await expect(page.getByRole('spinbutton', { name: 'Prefix length', exact: true })).toHaveValue('8');
+  await expect(page.getByLabel('Steps', { exact: true })).toHaveValue('3');
 });
 
 test('a shared link applies its settings and reports the ones it had to change', async ({ page }) => {

@@ -5,8 +5,14 @@ import { Results } from './Results';
 import { RunPanel } from './RunPanel';
 import { dismissNotice, useApp } from './store';
 
-export const WEBGPU_FIX =
-  'Use Chrome or Edge 113 or newer, Safari 26 or newer, or Firefox 141 or newer on Windows. On Linux, start Chrome with the flags --enable-unsafe-webgpu --enable-features=Vulkan.';
+function WebGpuFix() {
+  return (
+    <>
+      Use Chrome or Edge 113 or newer, Safari 26 or newer, or Firefox 141 or newer on Windows. On Linux, start Chrome with the flags{' '}
+      <code className="nowrap">--enable-unsafe-webgpu --enable-features=Vulkan</code>.
+    </>
+  );
+}
 
 function Intro() {
   return (
@@ -66,7 +72,7 @@ function Unavailable() {
     <section className="card unavailable" role="alert" aria-labelledby="nogpu-title">
       <h2 id="nogpu-title">{headline}</h2>
       <p>
-        <strong>How to fix it:</strong> {WEBGPU_FIX}
+        <strong>How to fix it:</strong> <WebGpuFix />
       </p>
       {gpu.reason === 'no-adapter' && <p>If the browser is recent, its GPU may be blocklisted: chrome://gpu says why. Updating the graphics driver often helps.</p>}
       <p className="help">Details: {gpu.message}</p>

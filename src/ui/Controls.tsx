@@ -1,7 +1,7 @@
 // The settings panel: task (built-in or your own .txt), method and its knobs, training
 // sizes, presets, and the run buttons. Native inputs and buttons only, each with a label.
 import { useId, useState } from 'react';
-import type { FeatureMapName, KParam, Method } from '../train/config';
+import type { FeatureMapName, KParam, Method, PrefixInit } from '../train/config';
 import { NumberField, SelectField } from './fields';
 import { PrefixLength } from './PrefixLength';
 import { activeRun, applyPreset, control, loadUserFile, setConfig, startRun, useApp } from './store';
@@ -13,6 +13,10 @@ const METHODS: readonly (readonly [Method, string])[] = [
   ['ntk', 'NTK-Attention'],
   ['lora', 'LoRA'],
   ['full', 'Full fine-tuning'],
+];
+const PREFIX_INITS: readonly (readonly [PrefixInit, string])[] = [
+  ['random', 'random N(0, 1)'],
+  ['from-text', "the base model's keys and values on task text"],
 ];
 const FEATURE_MAPS: readonly (readonly [FeatureMapName, string])[] = [
   ['elu1', 'ELU+1 (r = d)'],
@@ -89,7 +93,17 @@ function MethodFields() {
     <fieldset>
       <legend>Adaptation</legend>
       <SelectField label="Method" value={c.method} options={METHODS} onChange={(v) => setConfig({ method: v })} />
-      {c.method === 'prefix' && <PrefixLength />}
+      {c.method === 'prefix' && (
+        <>
+          <PrefixLength />
+          <SelectField
+            label="Prefix initialisation"
+            value={c.prefixInit}
+            options={PREFIX_INITS}
+            onChange={(v) => setConfig({ prefixInit: v })}
+          />
+        </>
+      )}
       {c.method === 'ntk' && (
         <>
           <SelectField label="Feature map φ" value={c.featureMap} options={FEATURE_MAPS} onChange={(v) => setConfig({ featureMap: v })} />

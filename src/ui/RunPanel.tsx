@@ -25,7 +25,7 @@ function BaseStatusLine() {
   if (base.state === 'ready' && base.info) {
     const i = base.info;
     const c = i.modelConfig;
-    const how = i.source === 'files' ? 'loaded from models/base' : `pretrained here on Moby Dick (${i.steps} steps, loss ${fmt(i.finalLoss)})`;
+    const how = i.source === 'files' ? 'loaded from models/base' : `pretrained here on Moby Dick (${i.steps} steps, loss ${fmt(i.finalLoss)}${i.cached ? '; kept from an earlier visit' : ''})`;
     return (
       <p className="base-line">
         Base model: {c.nLayer} layers, {c.nHead} heads, width {c.nEmbd}, context {c.contextLength}, {i.params.toLocaleString()} parameters, {how}.

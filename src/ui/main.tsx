@@ -1,6 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App, WEBGPU_FIX } from './App';
+import { App } from './App';
 import { connectEngine, engineCrashed, handleEvents, handleWorkerMessage, loadConfigFromUrl, useApp, visibilityChanged } from './store';
 import { startEngine } from './worker/client';
 import './styles.css';
@@ -10,7 +10,7 @@ loadConfigFromUrl(window.location.search);
 // The worker owns the device, but navigator.gpu is checked here too: without it there is no
 // point starting the engine, and the page can say so at once.
 if (!('gpu' in navigator) || !navigator.gpu) {
-  useApp.setState({ gpu: { state: 'unavailable', reason: 'no-webgpu', message: `navigator.gpu is missing. ${WEBGPU_FIX}` } });
+  useApp.setState({ gpu: { state: 'unavailable', reason: 'no-webgpu', message: 'navigator.gpu is missing in this browser.' } });
 } else {
   const engine = startEngine({ onEvents: handleEvents, onMessage: handleWorkerMessage, onCrash: engineCrashed });
   connectEngine(engine);

@@ -98,6 +98,71 @@ async function loadShipped(opts: BaseLoadOptions): Promise<BaseModel | null> {
   return { config, vocab, params, info: { source: 'files', modelConfig: config, params: countParams(baseParamSpecs(config)), vocabSize: vocab.size, ms: performance.now() - t0 } };
 }
 
+// ---------------------------------------------------------------- pretrained-base cache
+// A pretrained base is kept in IndexedDB, keyed by everything it depends on (model and run
+// settings, vocabulary, corpus, adapter), so a reload does not pretrain again. Any failure
+// (no IndexedDB, private mode, quota) just means pretraining runs.
+
+const DB_NAME = 'prefix-lab';
+const STORE = 'base-models';
+
+interface CachedBase {
+  config: ModelConfig;
+  chars: string[];
+  params: [string, Float32Array][];
+  info: BaseInfo;
+}
+
+function openDb(): Promise<IDBDatabase | null> {
+  if (typeof indexedDB === 'undefined') return Promise.resolve(null);
+  return new Promise((resolve) => {
+    try {
+      const req = indexedDB.open(DB_NAME, 1);
+      req.onupgradeneeded = () => req.result.createObjectStore(STORE);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => resolve(null);
+      req.onblocked = () => resolve(null);
+    } catch {
+      resolve(null);
+    }
+  });
+}
+
+async function cacheGet(key: string): Promise<CachedBase | null> {
+  const db = await openDb();
+  if (!db) return null;
+  try {
+    return await new Promise<CachedBase | null>((resolve) => {
+      try {
+        const req = db.transaction(STORE, 'readonly').objectStore(STORE).get(key);
+        req.onsuccess = () => resolve((req.result as CachedBase | undefined) ?? null);
+        req.onerror = () => resolve(null);
+      } catch {
+        resolve(null);
+      }
+    });
+  } finally {
+    db.close();
+  }
+}
+
+async function cachePut(key: string, value: CachedBase): Promise<void> {
+  const db = await openDb();
+  if (!db) return;
+  await new Promise<void>((resolve) => {
+    try {
+      const tx = db.transaction(STORE, 'readwrite');
+      tx.objectStore(STORE).put(value, key);
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => resolve();
+      tx.onabort = () => resolve();
+    } catch {
+      resolve();
+    }
+  });
+  db.close();
+}
+
 async function pretrain(gpu: Gpu, opts: BaseLoadOptions): Promise<BaseModel> {
   const t0 = performance.now();
   opts.onProgress?.('loading the corpora', 0);
@@ -107,6 +172,12 @@ async function pretrain(gpu: Gpu, opts: BaseLoadOptions): Promise<BaseModel> {
   const vocab = Vocab.fromTexts([moby.text, sotu.text, SYNTHETIC_SYMBOLS]);
   const config: ModelConfig = { vocabSize: vocab.size, ...PRETRAIN_MODEL };
   const run: RunConfig = { ...defaultConfig(), ...pretrainRun(gpu.report.isFallbackAdapter) };
+  const r = gpu.report;
+  const cacheKey = JSON.stringify({ v: 1, config, run, chars: vocab.chars.join(''), corpus: [moby.info.bytes, moby.info.chars], adapter: [r.vendor, r.architecture, r.device, r.description] });
+  const hit = await cacheGet(cacheKey);
+  if (hit && hit.params.length === baseParamSpecs(config).length) {
+    return { config: hit.config, vocab: Vocab.fromJSON({ chars: hit.chars }), params: new Map(hit.params), info: { ...hit.info, cached: true, ms: performance.now() - t0 } };
+  }
   const task = await createTask('moby-dick', { readText: opts.readText, vocab, seed: run.seed, seqLen: run.seqLen });
   const specs = baseParamSpecs(config);
   const model = new GptGpu(gpu, config, { method: 'full' });
@@ -124,10 +195,9 @@ async function pretrain(gpu: Gpu, opts: BaseLoadOptions): Promise<BaseModel> {
     });
     if (summary.state !== 'done') throw new Error(`base pretraining ${summary.state}${summary.message ? `: ${summary.message}` : ''}`);
     const params = await model.readParams(specs.map((s) => s.name));
-    return {
-      config, vocab, params,
-      info: { source: 'pretrained', modelConfig: config, params: countParams(specs), vocabSize: vocab.size, steps: run.steps, finalLoss: last, ms: performance.now() - t0 },
-    };
+    const info: BaseInfo = { source: 'pretrained', modelConfig: config, params: countParams(specs), vocabSize: vocab.size, steps: run.steps, finalLoss: last, ms: performance.now() - t0 };
+    await cachePut(cacheKey, { config, chars: [...vocab.chars], params: [...params], info });
+    return { config, vocab, params, info };
   } finally {
     if (!gpu.lostError) model.destroy();
   }

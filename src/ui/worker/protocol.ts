@@ -33,6 +33,8 @@ export interface BaseInfo {
   /** Pretraining only: steps run and the last training loss. */
   steps?: number;
   finalLoss?: number;
+  /** Pretrained earlier and read back from this browser's IndexedDB. */
+  cached?: boolean;
   ms: number;
 }
 
