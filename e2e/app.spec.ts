@@ -19,7 +19,6 @@ async function waitForRunEnd(page: Page, timeout = 240_000) {
   await expect(page.getByTestId('run-state')).toHaveText(/^(done|stopped|diverged|failed)$/, { timeout });
 }
 
-test.describe.configure({ mode: 'serial' });
 
 test('main journey: adapter shown, prefix run fills the chart, a new m adds a point, pause/step/resume/stop, lost device', async ({ page }) => {
   test.setTimeout(480_000);
@@ -69,7 +68,7 @@ test('main journey: adapter shown, prefix run fills the chart, a new m adds a po
   await waitForRunEnd(page);
   await expect(sweep.locator('tbody tr')).toHaveCount(3);
   await expect(page.getByRole('region', { name: 'Cost against prefix length' })).toBeVisible();
-  await expect(page.getByRole('region', { name: 'Attention share of the prefix' }).getByRole('img').first()).toHaveAttribute('aria-label', /2 layers × 2 heads/);
+  await expect(page.getByRole('region', { name: 'Attention share of the prefix' }).getByRole('img').first()).toHaveAttribute('aria-label', /\d+ layers × \d+ heads: mean/);
   await shot(page, '03-prefix-sweep');
 
   // Pause, step once, resume, stop, on a longer run.
@@ -124,11 +123,22 @@ test('main journey: adapter shown, prefix run fills the chart, a new m adds a po
   await expect(page.getByTestId('run-state')).toHaveText('done', { timeout: 240_000 });
   await expect(runsTable(page).locator('tbody tr')).toHaveCount(6);
 
-  // A reload keeps the settings (they are in the URL) and the pretrained base (IndexedDB).
+  // A reload keeps the settings (they are in the URL).
   await page.reload();
-  await expect(page.locator('.base-line')).toContainText('kept from an earlier visit', { timeout: 60_000 });
+  await expect(page.locator('.base-line')).toContainText('loaded from models/base', { timeout: 60_000 });
   await expect(page.getByRole('spinbutton', { name: 'Prefix length', exact: true })).toHaveValue('8');
   await expect(page.getByLabel('Steps', { exact: true })).toHaveValue('3');
+});
+
+test('without a shipped base model the worker pretrains one, and a reload reuses it', async ({ page }) => {
+  test.setTimeout(300_000);
+  // The worker's fetches go through the page's routes: hide the shipped checkpoint.
+  await page.route('**/models/base/**', (r) => r.fulfill({ status: 404, body: 'not found' }));
+  await page.goto('/');
+  await expect(page.locator('.base-line')).toContainText('pretrained here on Moby Dick', { timeout: 240_000 });
+  await shot(page, '10-pretrained-base');
+  await page.reload();
+  await expect(page.locator('.base-line')).toContainText('kept from an earlier visit', { timeout: 60_000 });
 });
 
 test('a shared link applies its settings and reports the ones it had to change', async ({ page }) => {

@@ -25,7 +25,10 @@ function BaseStatusLine() {
   if (base.state === 'ready' && base.info) {
     const i = base.info;
     const c = i.modelConfig;
-    const how = i.source === 'files' ? 'loaded from models/base' : `pretrained here on Moby Dick (${i.steps} steps, loss ${fmt(i.finalLoss)}${i.cached ? '; kept from an earlier visit' : ''})`;
+    const how =
+      i.source === 'files'
+        ? `pretrained on Moby Dick${i.steps ? ` for ${i.steps} steps` : ''}${i.finalLoss !== undefined ? ` to validation loss ${fmt(i.finalLoss)}` : ''}, loaded from models/base (fingerprint ${i.fingerprint})`
+        : `pretrained here on Moby Dick (${i.steps} steps, loss ${fmt(i.finalLoss)}${i.cached ? '; kept from an earlier visit' : ''})`;
     return (
       <p className="base-line">
         Base model: {c.nLayer} layers, {c.nHead} heads, width {c.nEmbd}, context {c.contextLength}, {i.params.toLocaleString()} parameters, {how}.

@@ -1,16 +1,16 @@
 // The base model every adaptation run starts from, behind one function: loadBaseModel().
 //
-// Today: shipped files under public/models/base/ when they exist (config.json with the
-// model config and vocabulary, model.safetensors with the base tensors by their GPT-2
-// names), else a short pretraining run on the Moby Dick corpus right here, sized so that
-// SwiftShader (CPU) finishes it in well under a minute. When the real checkpoint ships,
-// only this file changes; the worker and the UI only see BaseModel.
+// The shipped checkpoint in public/models/base/ (a Hugging Face GPT-2 folder, read by
+// src/io/checkpoint.ts, fingerprint checked) when it is there; else a short pretraining run
+// on the Moby Dick corpus right here, sized so that SwiftShader (CPU) finishes it in under a
+// minute, and kept in IndexedDB so a reload does not redo it. The worker and the UI only
+// see BaseModel.
 import type { Gpu } from '../../gpu/runtime';
 import { createTask, Vocab, type ReadText, type SyntheticSymbols, loadCorpus } from '../../data';
-import { readSafetensors, toFloat32 } from '../../io/safetensors';
+import { BASE_CONFIG_FILE, BASE_WEIGHTS_FILE, importBase, VOCAB_FILE } from '../../io/checkpoint';
 import { GptGpu } from '../../model/gpt';
 import { initParams } from '../../model/init';
-import { baseParamSpecs, countParams, validateConfig, type ModelConfig } from '../../model/params';
+import { baseParamSpecs, countParams, type ModelConfig } from '../../model/params';
 import { defaultConfig, type RunConfig } from '../../train/config';
 import { train } from '../../train/trainer';
 import type { BaseInfo } from './protocol';
@@ -57,45 +57,50 @@ export function symbolsFor(vocab: Vocab): SyntheticSymbols | null {
   return { sep, plus, equals, end };
 }
 
+/** Where the shipped base model lives, relative to public/. */
+export const SHIPPED_DIR = 'models/base';
+
 export async function loadBaseModel(gpu: Gpu, opts: BaseLoadOptions): Promise<BaseModel> {
   const shipped = opts.readBytes ? await loadShipped(opts) : null;
   return shipped ?? pretrain(gpu, opts);
 }
 
-/** public/models/base/{config.json, model.safetensors}, or null when absent. Present but
- *  malformed files are an error (silently pretraining instead would hide a broken deploy). */
+/** The shipped base model: public/models/base/ as a Hugging Face GPT-2 folder (config.json,
+ *  model.safetensors, vocab.json; training.json says how it was made), or null when there
+ *  is none. Present but broken files are an error: silently pretraining instead would hide
+ *  a broken deploy. */
 async function loadShipped(opts: BaseLoadOptions): Promise<BaseModel | null> {
   const t0 = performance.now();
-  let raw: string;
-  try {
-    raw = await opts.readText('models/base/config.json');
-  } catch {
-    return null;
+  const read = opts.readBytes!;
+  const config = await read(`${SHIPPED_DIR}/${BASE_CONFIG_FILE}`);
+  if (!config) return null;
+  opts.onProgress?.('loading the base model', 0.2);
+  const [weights, vocab, training] = await Promise.all([
+    read(`${SHIPPED_DIR}/${BASE_WEIGHTS_FILE}`),
+    read(`${SHIPPED_DIR}/${VOCAB_FILE}`),
+    read(`${SHIPPED_DIR}/training.json`),
+  ]);
+  if (!weights || !vocab) throw new Error(`${SHIPPED_DIR}/${BASE_CONFIG_FILE} is there but ${!weights ? BASE_WEIGHTS_FILE : VOCAB_FILE} is missing`);
+  const b = await importBase(new Map([[BASE_CONFIG_FILE, config], [BASE_WEIGHTS_FILE, weights], [VOCAB_FILE, vocab]]));
+  if (b.recordedFingerprint && b.recordedFingerprint !== b.fingerprint) {
+    throw new Error(`${SHIPPED_DIR}/${BASE_WEIGHTS_FILE} does not match the fingerprint its ${BASE_CONFIG_FILE} recorded (${b.fingerprint} vs ${b.recordedFingerprint})`);
   }
-  let json: { model?: ModelConfig; vocab?: unknown };
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return null; // the dev server answers a missing file with index.html
+  // training.json is informative only (steps and final validation loss of the pretraining run).
+  let steps: number | undefined;
+  let finalLoss: number | undefined;
+  if (training) {
+    try {
+      const t = JSON.parse(new TextDecoder().decode(training)) as { settings?: { steps?: unknown }; result?: { finalValLoss?: unknown } };
+      if (typeof t.settings?.steps === 'number') steps = t.settings.steps;
+      if (typeof t.result?.finalValLoss === 'number') finalLoss = t.result.finalValLoss;
+    } catch {
+      // not JSON: ignore, the weights themselves were checked above
+    }
   }
-  if (!json.model || !json.vocab) throw new Error('models/base/config.json must be {model: ModelConfig, vocab: {chars}}');
-  const bad = validateConfig(json.model);
-  if (bad) throw new Error(`models/base/config.json: ${bad}`);
-  const vocab = Vocab.fromJSON(json.vocab);
-  if (vocab.size !== json.model.vocabSize) throw new Error(`models/base/config.json: vocabulary has ${vocab.size} entries, model.vocabSize is ${json.model.vocabSize}`);
-  opts.onProgress?.('loading the base model', 0.5);
-  const bytes = await opts.readBytes!('models/base/model.safetensors');
-  if (!bytes) throw new Error('models/base/config.json exists but models/base/model.safetensors does not');
-  const file = readSafetensors(bytes);
-  const params = new Map<string, Float32Array>();
-  for (const s of baseParamSpecs(json.model)) {
-    const t = file.tensors[s.name];
-    if (!t) throw new Error(`models/base/model.safetensors has no tensor ${s.name}`);
-    if (t.shape.join(',') !== s.shape.join(',')) throw new Error(`models/base/model.safetensors: ${s.name} is [${t.shape}], expected [${s.shape}]`);
-    params.set(s.name, toFloat32(t));
-  }
-  const config = json.model;
-  return { config, vocab, params, info: { source: 'files', modelConfig: config, params: countParams(baseParamSpecs(config)), vocabSize: vocab.size, ms: performance.now() - t0 } };
+  return {
+    config: b.config, vocab: b.vocab, params: b.params,
+    info: { source: 'files', modelConfig: b.config, params: countParams(baseParamSpecs(b.config)), vocabSize: b.vocab.size, steps, finalLoss, fingerprint: b.fingerprint, ms: performance.now() - t0 },
+  };
 }
 
 // ---------------------------------------------------------------- pretrained-base cache

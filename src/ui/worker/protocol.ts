@@ -6,6 +6,7 @@ import type { GpuErrorKind } from '../../gpu/errors';
 import type { ModelConfig } from '../../model/params';
 import type { RunConfig } from '../../train/config';
 import type { RunEvent, RunSummary } from '../../train/events';
+import type { ExchangeFromWorker, ExchangeToWorker } from '../exchange/messages';
 
 /** A user's own text, already decoded and checked on the page (src/data/byo.ts). */
 export interface UserText {
@@ -22,7 +23,9 @@ export type ToWorker =
   | { type: 'start'; runId: string; config: RunConfig; userText?: UserText }
   | { type: 'control'; runId: string; action: ControlAction }
   /** Test hook: destroys the device as a driver reset would, to exercise the lost path. */
-  | { type: 'lose-device' };
+  | { type: 'lose-device' }
+  /** Export and import (exchange/messages.ts). */
+  | ExchangeToWorker;
 
 export interface BaseInfo {
   /** Where the weights came from: shipped files, or a short pretraining run in this worker. */
@@ -30,9 +33,12 @@ export interface BaseInfo {
   modelConfig: ModelConfig;
   params: number;
   vocabSize: number;
-  /** Pretraining only: steps run and the last training loss. */
+  /** Steps of the pretraining run and its last loss (validation loss for shipped files,
+   *  training loss for the in-worker run). */
   steps?: number;
   finalLoss?: number;
+  /** Shipped files: the fingerprint of the weights (adapters record it). */
+  fingerprint?: string;
   /** Pretrained earlier and read back from this browser's IndexedDB. */
   cached?: boolean;
   ms: number;
@@ -49,4 +55,6 @@ export type FromWorker =
   /** mass: mean prefix mass per [layer][head] on the final validation batch (prefix / NTK runs). */
   | { type: 'run-finished'; summary: RunSummary; mass: number[][] | null }
   | { type: 'run-failed'; runId: string; message: string }
-  | { type: 'device-lost'; message: string };
+  | { type: 'device-lost'; message: string }
+  /** Replies to export and import requests (exchange/messages.ts). */
+  | ExchangeFromWorker;
