@@ -1,6 +1,7 @@
 // The page: what the paper claims, which adapter is in use (or why WebGPU is missing and
 // how to fix it), notices, then settings beside the run and its charts.
 import { Controls } from './Controls';
+import { ExchangePanel } from './ExchangePanel';
 import { Results } from './Results';
 import { RunPanel } from './RunPanel';
 import { dismissNotice, useApp } from './store';
@@ -116,6 +117,7 @@ export function App() {
         <main className="results">
           <RunPanel />
           <Results />
+          <ExchangePanel />
         </main>
       </div>
       <footer className="help">

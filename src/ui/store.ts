@@ -10,6 +10,7 @@ import type { RunEvent } from '../train/events';
 import { applyEvent, isActive, newRun, setPaused, type RunRecord } from './runs';
 import { configFromUrl, FILE_TASK_PREFIX, fileTaskName, presetByName, urlQueryOf, type PresetName } from './settings';
 import type { ControlAction, BaseInfo, FromWorker, ToWorker } from './worker/protocol';
+import { handleExchangeMessage } from './exchange/state';
 
 export type GpuStatus =
   | { state: 'probing' }
@@ -72,6 +73,13 @@ const set = useApp.setState;
 let engine: { send(m: ToWorker): void } | null = null;
 export function connectEngine(e: { send(m: ToWorker): void } | null) {
   engine = e;
+}
+
+/** Sends a command to the engine worker; false when there is none (no WebGPU). */
+export function sendToEngine(m: ToWorker): boolean {
+  if (!engine) return false;
+  engine.send(m);
+  return true;
 }
 
 let noticeId = 0;
@@ -255,6 +263,12 @@ export function handleWorkerMessage(m: Exclude<FromWorker, { type: 'event' }>) {
       break;
     case 'device-lost':
       set({ deviceLost: m.message });
+      break;
+    case 'exported':
+    case 'imported-adapter':
+    case 'imported-base':
+    case 'exchange-failed':
+      handleExchangeMessage(m);
       break;
   }
 }

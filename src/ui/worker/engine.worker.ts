@@ -14,6 +14,7 @@ import { adapterParamSpecs, countParams, type AdapterSpec } from '../../model/pa
 import type { RunConfig } from '../../train/config';
 import { RunControl } from '../../train/control';
 import { train } from '../../train/trainer';
+import { createExchange } from '../exchange/worker';
 import { loadBaseModel, symbolsFor, type BaseModel } from './base';
 import type { FromWorker, ToWorker, UserText } from './protocol';
 
@@ -132,6 +133,24 @@ function enqueueRun(runId: string, config: RunConfig, userText?: UserText) {
   });
 }
 
+/** Export and import (exchange/worker.ts): it keeps finished runs' trained tensors, and its
+ *  imports wait in the run queue. */
+const exchange = createExchange({
+  post,
+  ensureGpu,
+  ensureBase,
+  currentBase: () => base,
+  buildTask,
+  prefixMassByHead,
+  replaceBase: (b) => {
+    base = Promise.resolve(b);
+    taskCache.clear(); // tasks are encoded with the old base's vocabulary
+  },
+  enqueue: (job) => {
+    chain = chain.then(job);
+  },
+});
+
 /** Mean prefix mass β per layer (rows) and head (columns) over the last forward pass (the
  *  final validation batch): the share of attention the prefix (or NTK term) takes. */
 async function prefixMassByHead(g: Gpu, model: GptGpu): Promise<number[][] | null> {
@@ -172,6 +191,9 @@ async function startRun(runId: string, config: RunConfig, userText?: UserText) {
     post({ type: 'run-started', runId, trainableParams: model.trainableCount(), totalParams: countParams(model.specs), seqLen: Math.min(T, task.maxSeqLen), taskLabel: label });
     const summary = await train({ gpu: g, model, task, config, runId, control, onEvent: (event) => post({ type: 'event', event }) });
     const mass = summary.state === 'error' || g.lostError ? null : await prefixMassByHead(g, model);
+    // Kept for "Export adapter" before the page hears the run finished (a failed read only
+    // means this run cannot be exported).
+    if ((summary.state === 'done' || summary.state === 'stopped') && !g.lostError) await exchange.recordRun(runId, model, b).catch(() => undefined);
     post({ type: 'run-finished', summary, mass });
   } catch (e) {
     // A lost device can surface as a failed map or submit before device.lost resolves:
@@ -210,6 +232,12 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
       break;
     case 'lose-device':
       gpu?.device.destroy();
+      break;
+    case 'export-adapter':
+    case 'export-base':
+    case 'import-adapter':
+    case 'import-base':
+      exchange.handle(msg);
       break;
   }
 };

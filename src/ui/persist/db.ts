@@ -1,0 +1,118 @@
+// What the playground keeps in this browser between visits: finished runs and the adapter /
+// checkpoint zips the user exported or imported. A hand-written promise wrapper over
+// IndexedDB (two object stores keyed by id), and the same interface in memory for when
+// IndexedDB is missing or refuses (private mode, disabled storage, quota): then nothing
+// outlives the page, and `persistent` says so.
+//
+// Its own database, apart from the pretrained-base cache (worker/base.ts), so neither's
+// schema version can block the other.
+
+export const DB_NAME = 'prefix-lab-saved';
+export const DB_VERSION = 1;
+export type StoreName = 'runs' | 'files';
+const STORES: readonly StoreName[] = ['runs', 'files'];
+
+/** A zip kept for a run: exported from it, or imported to make it. */
+export interface SavedFile {
+  id: string;
+  runId: string | null;
+  name: string;
+  kind: 'adapter' | 'base';
+  origin: 'exported' | 'imported';
+  bytes: Uint8Array;
+  savedAt: number;
+}
+
+export interface SavedStore {
+  /** False for the in-memory fallback. */
+  readonly persistent: boolean;
+  getAll(store: StoreName): Promise<unknown[]>;
+  put(store: StoreName, id: string, value: unknown): Promise<void>;
+  remove(store: StoreName, id: string): Promise<void>;
+  clear(): Promise<void>;
+}
+
+/** The in-memory store: same behaviour, gone with the page. Values are cloned in and out as
+ *  IndexedDB would, so callers cannot tell by mutation which one they have. */
+export function memoryStore(): SavedStore {
+  const maps: Record<StoreName, Map<string, unknown>> = { runs: new Map(), files: new Map() };
+  return {
+    persistent: false,
+    getAll: async (s) => [...maps[s].values()].map((v) => structuredClone(v)),
+    put: async (s, id, v) => void maps[s].set(id, structuredClone(v)),
+    remove: async (s, id) => void maps[s].delete(id),
+    clear: async () => STORES.forEach((s) => maps[s].clear()),
+  };
+}
+
+/** One request as a promise. */
+function done<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+/** A transaction as a promise that settles when it commits (or fails / aborts). */
+function committed(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted (storage full?)'));
+  });
+}
+
+function idbStore(db: IDBDatabase): SavedStore {
+  const write = async (names: StoreName[], f: (tx: IDBTransaction) => void) => {
+    const tx = db.transaction(names, 'readwrite');
+    const ok = committed(tx);
+    f(tx);
+    await ok;
+  };
+  return {
+    persistent: true,
+    getAll: (s) => done(db.transaction(s, 'readonly').objectStore(s).getAll()),
+    put: (s, id, v) => write([s], (tx) => tx.objectStore(s).put(v, id)),
+    remove: (s, id) => write([s], (tx) => tx.objectStore(s).delete(id)),
+    clear: () => write([...STORES], (tx) => STORES.forEach((s) => tx.objectStore(s).clear())),
+  };
+}
+
+export interface OpenResult {
+  store: SavedStore;
+  /** Why the in-memory fallback is in use (null when IndexedDB works). */
+  fallbackReason: string | null;
+}
+
+/**
+ * Opens the database, or falls back to memory with the reason. Some private modes leave
+ * open() pending forever, hence the timeout. `factory` is for tests.
+ */
+export async function openSavedStore(factory: IDBFactory | undefined = globalThis.indexedDB, timeoutMs = 4000): Promise<OpenResult> {
+  const fallback = (reason: string): OpenResult => ({ store: memoryStore(), fallbackReason: reason });
+  if (!factory) return fallback('this browser offers no IndexedDB');
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const db = await Promise.race([
+      new Promise<IDBDatabase>((resolve, reject) => {
+        const req = factory.open(DB_NAME, DB_VERSION);
+        req.onupgradeneeded = () => {
+          for (const s of STORES) if (!req.result.objectStoreNames.contains(s)) req.result.createObjectStore(s);
+        };
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error ?? new Error('IndexedDB could not be opened'));
+        req.onblocked = () => reject(new Error('IndexedDB is blocked by another tab holding an older version'));
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('IndexedDB did not answer')), timeoutMs);
+      }),
+    ]);
+    // Another tab upgrading the database: let it, and stop saving here.
+    db.onversionchange = () => db.close();
+    return { store: idbStore(db), fallbackReason: null };
+  } catch (e) {
+    return fallback(e instanceof Error ? e.message : String(e));
+  } finally {
+    clearTimeout(timer);
+  }
+}
