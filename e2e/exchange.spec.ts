@@ -78,6 +78,7 @@ test('export an adapter and the base, re-import it, refuse bad files, keep runs 
   expect(results.name).toMatch(/^prefix-lab-results-.*\.json$/);
   const doc = JSON.parse(new TextDecoder().decode(results.bytes));
   expect(doc.runs).toHaveLength(1);
+  expect(doc.base.fingerprint).toBe(base.fingerprint);
   expect(doc.runs[0].evals.length).toBeGreaterThan(0);
 
   // Re-import: a new entry, scored on the same validation batches as the run that made it.
@@ -120,6 +121,10 @@ test('export an adapter and the base, re-import it, refuse bad files, keep runs 
   await expect(page.getByRole('alert').filter({ hasText: `Could not import ${adapter.name}` })).toContainText(`adapter was trained on base model ${base.fingerprint}`);
   await expect(rows(page)).toHaveCount(3);
   await shot(page, '04-wrong-base');
+  // Phone portrait with the longest texts on screen: nothing wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   // A reload shows the finished run and the imported entry again (not the base-change note:
   // the original base comes back), and the kept zips.

@@ -115,7 +115,7 @@ function SavedPart() {
       {files.length > 0 && (
         <ul aria-label="Saved files">
           {files.map((f) => (
-            <li key={f.id}>
+            <li key={f.id} style={{ overflowWrap: 'anywhere' }}>
               {f.name} ({f.origin}, {formatBytes(f.size)}){' '}
               <button type="button" aria-label={`Download ${f.name}`} onClick={() => downloadSavedFile(f.id)}>
                 Download
@@ -155,11 +155,11 @@ export function ExchangePanel() {
       )}
       {message &&
         (message.kind === 'error' ? (
-          <p role="alert" className="error-line" data-testid="exchange-message">
+          <p role="alert" className="error-line" data-testid="exchange-message" style={{ overflowWrap: 'anywhere' }}>
             {message.text}
           </p>
         ) : (
-          <p role="status" className="ok-line" data-testid="exchange-message">
+          <p role="status" className="ok-line" data-testid="exchange-message" style={{ overflowWrap: 'anywhere' }}>
             {message.text}
           </p>
         ))}

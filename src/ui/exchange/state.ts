@@ -54,8 +54,6 @@ export interface ExchangeState {
   message: ExchangeMessage | null;
   /** Fingerprint of the base model now in the worker, once known. */
   baseFingerprint: string | null;
-  /** The file the base model was replaced with in this visit, if it was. */
-  importedBase: string | null;
 }
 
 export const useExchange = create<ExchangeState>()(() => ({
@@ -67,7 +65,6 @@ export const useExchange = create<ExchangeState>()(() => ({
   busy: null,
   message: null,
   baseFingerprint: null,
-  importedBase: null,
 }));
 
 const setX = (p: Partial<ExchangeState> | ((s: ExchangeState) => Partial<ExchangeState>)) => useExchange.setState(p);
@@ -282,7 +279,7 @@ export function exportBaseModel() {
 export function exportResults() {
   const s = useApp.getState();
   const info = s.base.info;
-  const base = info ? { config: info.modelConfig, fingerprint: useExchange.getState().baseFingerprint, source: useExchange.getState().importedBase ?? info.source } : null;
+  const base = info ? { config: info.modelConfig, fingerprint: info.fingerprint ?? useExchange.getState().baseFingerprint, source: info.importedFrom ? `imported from ${info.importedFrom}` : info.source } : null;
   const now = new Date();
   const name = `prefix-lab-results-${now.toISOString().slice(0, 19).replace(/[:T]/g, '-')}.json`;
   download(name, resultsDocument(s.runs, base, now), 'application/json');
@@ -367,6 +364,6 @@ export async function importPicked(picked: PickedFile[], confirm: (question: str
     }
     const note = baseChangeRecord(`${BASE_CHANGE_PREFIX}${++importCounter}-${Date.now().toString(36)}`, { ...useApp.getState().config }, label, m.previousFingerprint, m.fingerprint);
     useApp.setState((st) => ({ runs: [...st.runs, note] }));
-    setX({ baseFingerprint: m.fingerprint, importedBase: label, message: { kind: 'ok', text: `The base model is now ${label} (fingerprint ${fp}).` } });
+    setX({ baseFingerprint: m.fingerprint, message: { kind: 'ok', text: `The base model is now ${label} (fingerprint ${fp}).` } });
   });
 }

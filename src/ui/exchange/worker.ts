@@ -154,7 +154,7 @@ export function createExchange(d: ExchangeDeps) {
         config: imp.config,
         vocab: imp.vocab,
         params: imp.params,
-        info: { source: 'files', modelConfig: imp.config, params: countParams(specs), vocabSize: imp.vocab.size, fingerprint: imp.fingerprint, ms: performance.now() - t0 },
+        info: { source: 'files', modelConfig: imp.config, params: countParams(specs), vocabSize: imp.vocab.size, fingerprint: imp.fingerprint, importedFrom: m.fileName, ms: performance.now() - t0 },
       };
       fingerprints.set(b, Promise.resolve(imp.fingerprint));
       d.replaceBase(b);

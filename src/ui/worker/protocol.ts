@@ -39,6 +39,8 @@ export interface BaseInfo {
   finalLoss?: number;
   /** Shipped files: the fingerprint of the weights (adapters record it). */
   fingerprint?: string;
+  /** Set when the user imported this base model (the file's name): it replaced the shipped or pretrained one. */
+  importedFrom?: string;
   /** Pretrained earlier and read back from this browser's IndexedDB. */
   cached?: boolean;
   ms: number;
