@@ -14,24 +14,27 @@
 // same batch) must agree within 1e-3, else the two models differ and the figures are void;
 // the second-step loss (after one clipped AdamW update) is shown too.
 import { loadavg } from 'node:os';
-import { createTask, loadCorpus, Vocab } from '../data';
+import { createTask } from '../data';
 import { nodeReader } from '../data/node';
 import { nodeGPU } from '../gpu/node';
 import type { Gpu } from '../gpu/runtime';
 import { GptGpu, type StepHyper } from '../model/gpt';
 import { initParams } from '../model/init';
-import { type AdapterSpec, type ModelConfig, adapterParamSpecs, baseParamSpecs, countParams } from '../model/params';
+import { type AdapterSpec, adapterParamSpecs, countParams } from '../model/params';
 import { defaultConfig } from '../train/config';
 import { BatchBuffers } from '../train/trainer';
-import { PRETRAIN_MODEL } from '../ui/worker/base';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PUBLIC_DIR } from '../data/node';
+import { importBase } from '../io/checkpoint';
 import { Rng } from '../util/rng';
 import { table, type Bench } from './bench';
 import { registerTfGradients, TfGpt } from './tfjs_gpt';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 
-/** The base vocabulary the app builds (src/ui/worker/base.ts): both corpora + the synthetic tasks' symbols. */
-const APP_SYMBOLS = '>+=.';
+/** The app's default base model. */
+const SHIPPED = join(PUBLIC_DIR, 'models/base');
 const SEED = 1234;
 /** First-step losses must agree this closely, or the two models differ. */
 const LOSS_TOL = 1e-3;
@@ -133,17 +136,15 @@ export const bench: Bench = {
     const B = run.batch;
     const T = run.seqLen;
 
-    // The app's default base model (src/ui/worker/base.ts) and its Moby Dick batches.
+    // The app's default base model (the shipped public/models/base) and Moby Dick batches.
     const readText = nodeReader();
-    const moby = await loadCorpus('moby-dick', readText);
-    const sotu = await loadCorpus('sotu', readText);
-    const vocab = Vocab.fromTexts([moby.text, sotu.text, APP_SYMBOLS]);
-    const config: ModelConfig = { vocabSize: vocab.size, ...PRETRAIN_MODEL };
+    const shipped = await importBase(new Map(readdirSync(SHIPPED).map((f) => [f, new Uint8Array(readFileSync(join(SHIPPED, f)))])));
+    const { config, vocab } = shipped;
     if (T > config.contextLength) throw new Error(`train bench: seqLen ${T} exceeds the default model's context ${config.contextLength}`);
     const task = await createTask('moby-dick', { readText, vocab, seed: SEED, seqLen: T });
     const dataRng = new Rng(SEED);
     const batches = Array.from({ length: 4 }, () => task.nextBatch('train', B, T, dataRng));
-    const base = initParams(baseParamSpecs(config), SEED);
+    const base = shipped.params;
     // The trainer's AdamW settings (betas/eps as trainer.ts passes them), constant lr. Weight
     // decay 0.1 (the app's default is 0) so that both sides run the decoupled-decay path.
     const hyper: StepHyper = { lr: run.lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: run.gradClip };
@@ -287,7 +288,7 @@ export const bench: Bench = {
 
     const kib = (b: number | null) => (b === null ? '–' : (b / 1024).toFixed(1));
     const markdown = [
-      `Default model of the app (src/ui/worker/base.ts): V=${config.vocabSize} (Moby Dick + SOTU characters), context ${config.contextLength}, ${config.nLayer} layers, ${config.nHead} heads, C=${config.nEmbd} (d=${config.nEmbd / config.nHead}); batch B=${B}, T=${T} (the run defaults); Moby Dick batches, the same for every row.`,
+      `Default model of the app (the shipped public/models/base, its weights): V=${config.vocabSize}, context ${config.contextLength}, ${config.nLayer} layers, ${config.nHead} heads, C=${config.nEmbd} (d=${config.nEmbd / config.nHead}); batch B=${B}, T=${T} (the run defaults); Moby Dick batches, the same for every row.`,
       `AdamW lr ${hyper.lr}, betas ${hyper.beta1}/${hyper.beta2}, eps ${hyper.eps}, weight decay ${hyper.weightDecay} on the specs' decay tensors, global-norm clip ${hyper.gradClip}; TF.js: ./tfjs_gpt.ts, the same GPT and update in tf ops, full fine-tuning, WebGPU backend 4.22 on the same adapter, the same initial weights.`,
       `A step = upload the batch, forward, backward, clip + AdamW, await the loss on the CPU; wall clock, ${rounds} interleaved rounds × ${stepsPerRound} steps per method after 2 warm-up steps; ms/step and tokens/s from the fastest step (load only adds time), the median of all steps beside it. **CPU ms**: median CPU time of this process per step (all its threads, the software adapter's included): on a software adapter that is the work done, and it is much less sensitive to load than wall clock, so the ratios are given from it too.`,
       `Measured with the machine under load from other work (1-min load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end): absolute figures are pessimistic, ratios are what to read.`,
