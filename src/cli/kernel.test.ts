@@ -91,8 +91,9 @@ describe(`kernel command (seed ${seed})`, () => {
 
   // Attention: small odd shapes; float32 softmax-weighted sums over ≤ m + L terms, so
   // 3e-5 (the kernel checks' bound) separates rounding from a wrong tensor or layout.
-  it('prefix-attention: forward and backward outputs match the float64 reference', async () => {
-    const B = 2, H = 2, L = rng.int(1, 6), d = 5, m = rng.int(0, 4);
+  // m = 0 every time (empty dPk/dPv in the file), plus a fresh m ≥ 1.
+  it.each([0, rng.int(1, 4)])('prefix-attention: forward and backward outputs match the float64 reference (m=%i)', async (m) => {
+    const B = 2, H = 2, L = rng.int(1, 6), d = 5;
     const seq = [B, H, L, d];
     const t = { Q: f32(seq), K: f32(seq), V: f32(seq), Pk: f32([H, m, d]), Pv: f32([H, m, d]), dO: f32(seq) };
     const out = await runKernel('prefix-attention', t);
@@ -104,6 +105,7 @@ describe(`kernel command (seed ${seed})`, () => {
     expect(relErr(out.tensors.dQ.data as Float32Array, g.dq)).toBeLessThan(3e-5);
     expect(relErr(out.tensors.dK.data as Float32Array, g.dk)).toBeLessThan(3e-5);
     if (m > 0) expect(relErr(out.tensors.dPv.data as Float32Array, g.dpv)).toBeLessThan(3e-5);
+    else expect(out.tensors.dPv.shape).toEqual([H, 0, d]);
   });
 
   it('ntk-attention: options from __metadata__, outputs match the float64 reference', async () => {

@@ -16,7 +16,8 @@ async function runOnGpu(g: Gpu, inputs: Record<string, [Float64Array, number[]]>
   for (const [k, shape] of Object.entries(outputs)) t[k] = g.tensor(shape, undefined, k);
   record(t);
   const res: Record<string, Float32Array> = {};
-  for (const k of Object.keys(outputs)) res[k] = await g.read(t[k]);
+  // An empty output (dPk, dPv at m = 0) still has a minimal buffer: keep exactly its elements.
+  for (const [k, shape] of Object.entries(outputs)) res[k] = shape.includes(0) ? new Float32Array(0) : await g.read(t[k]);
   g.release(...Object.values(t));
   return res;
 }
