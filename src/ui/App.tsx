@@ -2,6 +2,9 @@
 // how to fix it), notices, then settings beside the run and its charts.
 import { Controls } from './Controls';
 import { ExchangePanel } from './ExchangePanel';
+import { ExperimentsSection } from './experiments/ExperimentsSection';
+import { SweepPanel } from './experiments/SweepPanel';
+import { GeneratePanel } from './GeneratePanel';
 import { Results } from './Results';
 import { RunPanel } from './RunPanel';
 import { dismissNotice, useApp } from './store';
@@ -116,7 +119,10 @@ export function App() {
         </aside>
         <main className="results">
           <RunPanel />
+          <SweepPanel />
           <Results />
+          <GeneratePanel />
+          <ExperimentsSection />
           <ExchangePanel />
         </main>
       </div>

@@ -11,6 +11,7 @@ import { applyEvent, isActive, newRun, setPaused, type RunRecord } from './runs'
 import { configFromUrl, FILE_TASK_PREFIX, fileTaskName, presetByName, urlQueryOf, type PresetName } from './settings';
 import type { ControlAction, BaseInfo, FromWorker, ToWorker } from './worker/protocol';
 import { handleExchangeMessage } from './exchange/state';
+import { handleExperimentMessage } from './experiments/state';
 
 export type GpuStatus =
   | { state: 'probing' }
@@ -269,6 +270,17 @@ export function handleWorkerMessage(m: Exclude<FromWorker, { type: 'event' }>) {
     case 'imported-base':
     case 'exchange-failed':
       handleExchangeMessage(m);
+      break;
+    case 'experiment-started':
+    case 'experiment-progress':
+    case 'experiment-point':
+    case 'experiment-finished':
+    case 'experiment-failed':
+    case 'generate-started':
+    case 'generate-token':
+    case 'generated':
+    case 'generate-failed':
+      handleExperimentMessage(m);
       break;
   }
 }

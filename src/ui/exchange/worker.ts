@@ -183,5 +183,8 @@ export function createExchange(d: ExchangeDeps) {
     }
   }
 
-  return { handle, recordRun };
+  /** A kept run's trained tensors (text generation uses them too), or null. */
+  const trainedRun = (runId: string): TrainedRun | null => trained.get(runId) ?? null;
+
+  return { handle, recordRun, trainedRun };
 }

@@ -15,6 +15,7 @@ import type { RunConfig } from '../../train/config';
 import { RunControl } from '../../train/control';
 import { train } from '../../train/trainer';
 import { createExchange } from '../exchange/worker';
+import { createExperiments } from '../experiments/worker';
 import { loadBaseModel, symbolsFor, type BaseModel } from './base';
 import type { FromWorker, ToWorker, UserText } from './protocol';
 
@@ -151,6 +152,19 @@ const exchange = createExchange({
   },
 });
 
+/** Experiments (approximation error, NTK regime) and text generation (experiments/worker.ts):
+ *  jobs in the run queue; generation uses the finished runs' weights the exchange keeps. */
+const experiments = createExperiments({
+  post,
+  ensureGpu,
+  ensureBase,
+  readText,
+  trainedRun: (runId) => exchange.trainedRun(runId),
+  enqueue: (job) => {
+    chain = chain.then(job);
+  },
+});
+
 /** Mean prefix mass β per layer (rows) and head (columns) over the last forward pass (the
  *  final validation batch): the share of attention the prefix (or NTK term) takes. */
 async function prefixMassByHead(g: Gpu, model: GptGpu): Promise<number[][] | null> {
@@ -238,6 +252,11 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
     case 'import-adapter':
     case 'import-base':
       exchange.handle(msg);
+      break;
+    case 'experiment-start':
+    case 'experiment-stop':
+    case 'generate':
+      experiments.handle(msg);
       break;
   }
 };

@@ -7,6 +7,7 @@ import type { ModelConfig } from '../../model/params';
 import type { RunConfig } from '../../train/config';
 import type { RunEvent, RunSummary } from '../../train/events';
 import type { ExchangeFromWorker, ExchangeToWorker } from '../exchange/messages';
+import type { ExperimentFromWorker, ExperimentToWorker } from '../experiments/messages';
 
 /** A user's own text, already decoded and checked on the page (src/data/byo.ts). */
 export interface UserText {
@@ -25,7 +26,9 @@ export type ToWorker =
   /** Test hook: destroys the device as a driver reset would, to exercise the lost path. */
   | { type: 'lose-device' }
   /** Export and import (exchange/messages.ts). */
-  | ExchangeToWorker;
+  | ExchangeToWorker
+  /** Experiments and text generation (experiments/messages.ts). */
+  | ExperimentToWorker;
 
 export interface BaseInfo {
   /** Where the weights came from: shipped files, or a short pretraining run in this worker. */
@@ -59,4 +62,6 @@ export type FromWorker =
   | { type: 'run-failed'; runId: string; message: string }
   | { type: 'device-lost'; message: string }
   /** Replies to export and import requests (exchange/messages.ts). */
-  | ExchangeFromWorker;
+  | ExchangeFromWorker
+  /** Experiment points and progress, generated text (experiments/messages.ts). */
+  | ExperimentFromWorker;
