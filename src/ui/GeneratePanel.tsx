@@ -55,6 +55,7 @@ export function GeneratePanel() {
       <h2 id="gen-title">Generated text</h2>
       <form
         className="gen-form"
+        noValidate
         aria-label="Text generation"
         onSubmit={(e) => {
           e.preventDefault();
@@ -81,7 +82,7 @@ export function GeneratePanel() {
           <TextNumber label="Characters to generate" value={form.maxNewTokens} min={1} max={1000} onChange={(v) => set({ maxNewTokens: v })} />
           <TextNumber label="Temperature" value={form.temperature} min={0} max={100} step={0.1} int={false} onChange={(v) => set({ temperature: v })} />
           <TextNumber label="Top-k (0 = all)" value={form.topK} min={0} onChange={(v) => set({ topK: v })} />
-          <TextNumber label="Sampling seed" value={form.seed} min={0} onChange={(v) => set({ seed: v })} />
+          <TextNumber label="Random draw" value={form.seed} min={0} onChange={(v) => set({ seed: v })} />
         </div>
         <div className="button-row">
           <button type="submit" className="primary" disabled={!gpuOk || busy}>
@@ -89,7 +90,7 @@ export function GeneratePanel() {
           </button>
         </div>
         <p className="help">
-          Both models sample from the same seeded stream (temperature 0: always the likeliest character). The adapted model is the newest finished run
+          Both models sample from the same random stream, picked by “Random draw” (its seed); at temperature 0 each always takes its likeliest character. The adapted model is the newest finished run
           {next ? ` (now: ${next.name})` : ''}; without one, only the base model writes.
         </p>
       </form>

@@ -2,14 +2,14 @@
 // attention to a prefix of m keys and values, as m grows (paper §4.4, corrected protocol of
 // the shared notes §3). Runs experiments/approx_error.ts in the engine worker with tiny
 // defaults; points stream in and are plotted as they come, log-log with fitted slopes.
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import type { ApproxMethod } from '../../experiments/approx_config';
 import type { FeatureMapName } from '../../train/config';
 import { ApproxChart, ChartCard } from '../charts';
 import { activeRun, useApp } from '../store';
 import { isActive } from '../runs';
 import { APPROX_LABELS, approxExportRows, TINY_APPROX, type ApproxForm } from './logic';
-import { CheckGroup, Errors, JobProgress, TextNumber } from './parts';
+import { CheckGroup, Errors, JobProgress, TextNumber, useSwapFocus } from './parts';
 import { isBusy, startApprox, stopJob, useExperiments } from './state';
 
 const MAPS: readonly (readonly [FeatureMapName, string])[] = [
@@ -43,6 +43,9 @@ export function ApproxPanel() {
   const [metric, setMetric] = useState<'rel' | 'maxAbs'>('rel');
   const rows = useMemo(() => approxExportRows(job.points), [job.points]);
   const busy = isBusy(job.status);
+  const runRef = useRef<HTMLButtonElement>(null);
+  const stopRef = useRef<HTMLButtonElement>(null);
+  useSwapFocus(busy, runRef, stopRef);
   const set = (patch: Partial<ApproxForm>) => setForm((f) => ({ ...f, ...patch }));
   return (
     <ChartCard
@@ -53,6 +56,7 @@ export function ApproxPanel() {
     >
       <form
         className="exp-form"
+        noValidate
         aria-label="Approximation-error settings"
         data-export-ignore=""
         onSubmit={(e) => {
@@ -67,21 +71,23 @@ export function ApproxPanel() {
         </div>
         <div className="exp-grid">
           <CheckGroup legend="Feature maps" options={MAPS} value={form.maps} disabled={busy} onChange={(maps) => set({ maps })} />
-          <CheckGroup legend="Methods" options={METHODS} value={form.methods} disabled={busy} onChange={(methods) => set({ methods })} />
+          <CheckGroup legend="Approximations" options={METHODS} value={form.methods} disabled={busy} onChange={(methods) => set({ methods })} />
         </div>
         <div className="button-row">
-          <button type="submit" className="primary" disabled={!gpuOk || busy}>
+          <button ref={runRef} type="submit" className="primary" disabled={!gpuOk || busy}>
             Run approximation sweep
           </button>
-          <button type="button" disabled={!busy} onClick={() => stopJob('approx')}>
-            Stop approximation sweep
-          </button>
+          {busy && (
+            <button ref={stopRef} type="button" onClick={() => stopJob('approx')}>
+              Stop approximation sweep
+            </button>
+          )}
           <button type="button" disabled={busy} onClick={() => setForm({ ...TINY_APPROX, maps: [...TINY_APPROX.maps], methods: [...TINY_APPROX.methods] })}>
-            Tiny settings
+            Default settings
           </button>
         </div>
         <p className="help">
-          Tiny settings finish in well under a minute on a CPU adapter. The closed form sweeps m = 1, 2, 4, … up to its largest m; trained points (Adam, per point) stop at their
+          The default settings finish in well under a minute on a CPU adapter; “Random draw” seeds the random inputs. The closed form sweeps m = 1, 2, 4, … up to its largest m; trained points (Adam, per point) stop at their
           own, smaller, largest m because each costs a training run.
         </p>
       </form>

@@ -2,7 +2,7 @@
 // NTK scaling and naive scaling (experiments/ntk_regime.ts). In the lazy regime a longer
 // prefix moves less (≈ m^−1/2) and the loss curves bunch together. Runs in the engine
 // worker with tiny defaults; each finished run adds its curve and its movement point.
-import { useId, useMemo, useState } from 'react';
+import { useId, useMemo, useRef, useState } from 'react';
 import type { Scaling } from '../../experiments/ntk_regime';
 import { ChartCard, NtkRegimeChart } from '../charts';
 import { SelectField } from '../fields';
@@ -10,7 +10,7 @@ import { TASK_LABELS } from '../settings';
 import { activeRun, useApp } from '../store';
 import { isActive } from '../runs';
 import { NTK_LABELS, ntkChartData, ntkExportRows, TINY_NTK, type NtkForm } from './logic';
-import { CheckGroup, Errors, JobProgress, TextNumber } from './parts';
+import { CheckGroup, Errors, JobProgress, TextNumber, useSwapFocus } from './parts';
 import { isBusy, startNtk, stopJob, useExperiments } from './state';
 
 const SCALINGS: readonly (readonly [Scaling, string])[] = [
@@ -37,6 +37,9 @@ export function NtkRegimePanel() {
   const data = useMemo(() => ntkChartData(job.points), [job.points]);
   const rows = useMemo(() => ntkExportRows(job.points), [job.points]);
   const busy = isBusy(job.status);
+  const runRef = useRef<HTMLButtonElement>(null);
+  const stopRef = useRef<HTMLButtonElement>(null);
+  useSwapFocus(busy, runRef, stopRef);
   const set = (patch: Partial<NtkForm>) => setForm((f) => ({ ...f, ...patch }));
   const msId = useId();
   return (
@@ -48,6 +51,7 @@ export function NtkRegimePanel() {
     >
       <form
         className="exp-form"
+        noValidate
         aria-label="NTK-regime settings"
         data-export-ignore=""
         onSubmit={(e) => {
@@ -70,17 +74,19 @@ export function NtkRegimePanel() {
         </div>
         <CheckGroup legend="Parameterisations" options={SCALINGS} value={form.scalings} disabled={busy} onChange={(scalings) => set({ scalings })} />
         <div className="button-row">
-          <button type="submit" className="primary" disabled={!gpuOk || busy}>
+          <button ref={runRef} type="submit" className="primary" disabled={!gpuOk || busy}>
             Run NTK regime
           </button>
-          <button type="button" disabled={!busy} onClick={() => stopJob('ntk')}>
-            Stop NTK regime
-          </button>
+          {busy && (
+            <button ref={stopRef} type="button" onClick={() => stopJob('ntk')}>
+              Stop NTK regime
+            </button>
+          )}
           <button type="button" disabled={busy} onClick={() => setForm({ ...TINY_NTK, scalings: [...TINY_NTK.scalings] })}>
-            Tiny settings
+            Default settings
           </button>
         </div>
-        <p className="help">Tiny settings take about half a minute on a CPU adapter. The step size η suits a pretrained base; larger values leave the lazy regime.</p>
+        <p className="help">The default settings take about half a minute on a CPU adapter; “Random draw” seeds the prefix and the batches. The step size η suits a pretrained base; larger values leave the lazy regime.</p>
       </form>
       <JobProgress name="NTK regime" unit="run" job={job} waitingForRun={runGoing} />
       <Errors errors={job.errors} failed={job.status === 'failed'} />

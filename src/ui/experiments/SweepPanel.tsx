@@ -1,7 +1,9 @@
 // "Sweep prefix lengths": prefix tuning at m = 1, 2, 4, … up to the prefix-length setting,
 // one ordinary run after another with the current settings, so "Loss against prefix length"
 // fills point by point. Stop (here or in the run panel) ends the sweep.
+import { useRef } from 'react';
 import { useApp } from '../store';
+import { useSwapFocus } from './parts';
 import { startSweep, stopSweep, useExperiments } from './state';
 import { sweepLengths } from './logic';
 
@@ -10,6 +12,9 @@ export function SweepPanel() {
   const gpuOk = useApp((s) => s.gpu.state === 'ok');
   const max = useApp((s) => s.config.prefixLength);
   const running = sweep.status === 'running';
+  const runRef = useRef<HTMLButtonElement>(null);
+  const stopRef = useRef<HTMLButtonElement>(null);
+  useSwapFocus(running, runRef, stopRef);
   const ms = running ? sweep.ms : sweepLengths(max);
   const doneCount = running ? sweep.index : sweep.status === 'done' ? sweep.ms.length : 0;
   return (
@@ -23,12 +28,14 @@ export function SweepPanel() {
           : 'Set the prefix length m to 1 or more: the sweep runs m = 1, 2, 4, … up to it.'}
       </p>
       <div className="button-row">
-        <button type="button" className="primary" disabled={!gpuOk || running || !ms.length} onClick={() => startSweep()}>
+        <button ref={runRef} type="button" className="primary" disabled={!gpuOk || running || !ms.length} onClick={() => startSweep()}>
           Sweep prefix lengths
         </button>
-        <button type="button" disabled={!running} onClick={stopSweep}>
-          Stop sweep
-        </button>
+        {running && (
+          <button ref={stopRef} type="button" onClick={stopSweep}>
+            Stop sweep
+          </button>
+        )}
       </div>
       {running && (
         <div className="progress-row">

@@ -30,9 +30,9 @@ describe('approximation-error form', () => {
     expect(r.errors).toHaveLength(5);
     expect(r.errors.join('\n')).toMatch(/Head dimension d: enter a whole number \(got '4\.5'\)/);
     expect(r.errors.join('\n')).toMatch(/Queries per sequence L/);
-    expect(r.errors.join('\n')).toMatch(/Learning rate: enter a number/);
+    expect(r.errors.join('\n')).toMatch(/Adam step size: enter a number/);
     expect(r.errors.join('\n')).toMatch(/Feature maps: tick at least one/);
-    expect(r.errors.join('\n')).toMatch(/Methods: tick at least one/);
+    expect(r.errors.join('\n')).toMatch(/Approximations: tick at least one/);
   });
 
   it('passes numbers through as typed (ranges are the experiment’s to check)', () => {

@@ -50,9 +50,9 @@ export const APPROX_LABELS: Record<Exclude<keyof ApproxForm, 'maps' | 'methods'>
   maxM: 'Largest m (closed form)',
   trainMaxM: 'Largest m (trained)',
   steps: 'Adam steps per trained point',
-  lr: 'Learning rate',
-  seeds: 'Seeds (replicates)',
-  seed: 'Base seed',
+  lr: 'Adam step size',
+  seeds: 'Replicates',
+  seed: 'Random draw',
 };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; errors: string[] };
@@ -89,7 +89,7 @@ export function approxConfigOf(f: ApproxForm): Parsed<Partial<ApproxConfig>> {
     methods: [...f.methods],
   };
   if (f.maps.length === 0) errs.push('Feature maps: tick at least one');
-  if (f.methods.length === 0) errs.push('Methods: tick at least one');
+  if (f.methods.length === 0) errs.push('Approximations: tick at least one');
   return errs.length ? { ok: false, errors: errs } : { ok: true, value: c };
 }
 
@@ -123,9 +123,9 @@ export const NTK_LABELS: Record<Exclude<keyof NtkForm, 'scalings' | 'task'>, str
   ms: 'Prefix lengths m',
   steps: 'Gradient-descent steps per run',
   lr: 'Step size η',
-  batch: 'Batch size',
-  seqLen: 'Sequence length',
-  seed: 'Seed',
+  batch: 'Sequences per step',
+  seqLen: 'Tokens per sequence',
+  seed: 'Random draw',
 };
 
 /** "4, 16, 64" (commas or spaces) as a list of whole numbers; errors name the field. */

@@ -1,6 +1,6 @@
 // Small pieces the experiment panels share: a labelled number field that keeps the text as
 // typed, a group of labelled checkboxes, and a job's progress line with its time left.
-import { useId } from 'react';
+import { useEffect, useId, useRef, type RefObject } from 'react';
 import { formatDuration } from '../runs';
 import { etaMs } from './logic';
 import type { JobState } from './state';
@@ -102,4 +102,19 @@ export function Errors(p: { errors: string[]; failed: boolean }) {
       )}
     </div>
   );
+}
+
+/** Keyboard users keep their place: when a job starts from the Run button (which is then
+ *  disabled) focus moves to Stop, and back to Run when Stop goes away with focus on it.
+ *  Only on a change of `busy`, never on the first render. */
+export function useSwapFocus(busy: boolean, run: RefObject<HTMLButtonElement | null>, stop: RefObject<HTMLButtonElement | null>) {
+  const prev = useRef(busy);
+  useEffect(() => {
+    if (prev.current === busy) return;
+    prev.current = busy;
+    const a = document.activeElement;
+    const onBody = !a || a === document.body;
+    if (busy && (onBody || a === run.current)) stop.current?.focus();
+    else if (!busy && onBody) run.current?.focus();
+  }, [busy, run, stop]);
 }

@@ -250,7 +250,7 @@ function readGenerateForm(f: GenerateForm): { ok: true; value: { maxNewTokens: n
   if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1 || maxNewTokens > 1000) return { ok: false, error: 'Characters to generate: a whole number from 1 to 1000' };
   if (!Number.isFinite(temperature) || temperature < 0 || temperature > 100) return { ok: false, error: 'Temperature: a number from 0 (always the likeliest character) to 100' };
   if (!Number.isInteger(topK) || topK < 0) return { ok: false, error: 'Top-k: a whole number, 0 for all characters' };
-  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) return { ok: false, error: 'Seed: a whole number ≥ 0' };
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) return { ok: false, error: 'Random draw: a whole number ≥ 0' };
   return { ok: true, value: { maxNewTokens, temperature, topK, seed } };
 }
 
