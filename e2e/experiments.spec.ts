@@ -32,6 +32,7 @@ test('experiments: sweep prefix lengths, generate side by side, approximation er
   await expect(byM.locator('tbody tr')).toHaveCount(2);
   await expect(page.getByRole('table', { name: 'Runs' }).locator('tbody tr')).toHaveCount(2);
   await expect(m).toHaveValue('2');
+  await shot(page, 'sweep', sweepCard);
 
   // Generate: the base model and the sweep's last run (m = 2) continue the prompt. Enter in
   // the prompt field generates (keyboard only).
@@ -94,6 +95,8 @@ test('experiments: sweep prefix lengths, generate side by side, approximation er
   await ntk.getByRole('textbox', { name: 'Prefix lengths m' }).fill('4, x');
   await ntk.getByRole('button', { name: 'Run NTK regime' }).click();
   await expect(ntk.getByRole('alert')).toContainText("Prefix lengths m: 'x' is not a whole number");
+
+  await shot(page, 'page');
 
   // Narrow screen: everything wraps, nothing scrolls sideways.
   await page.setViewportSize({ width: 390, height: 844 });
