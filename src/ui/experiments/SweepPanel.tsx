@@ -19,9 +19,7 @@ export function SweepPanel() {
   const doneCount = running ? sweep.index : sweep.status === 'done' ? sweep.ms.length : 0;
   return (
     <section className="card exp-sweep" aria-labelledby="sweep-title">
-      <div className="card-head">
-        <h2 id="sweep-title">Prefix-length sweep</h2>
-      </div>
+      <h2 id="sweep-title">Prefix-length sweep</h2>
       <p className="help">
         {ms.length
           ? `Prefix tuning at m = ${ms.join(', ')} (up to the prefix length setting), one run after another with the settings on the left; each finished run adds its point to “Loss against prefix length”.`
@@ -45,21 +43,23 @@ export function SweepPanel() {
           </span>
         </div>
       )}
-      {sweep.status === 'done' && (
-        <p className="ok-line" data-testid="sweep-status">
-          Sweep done: {sweep.ms.length} runs, m = {sweep.ms.join(', ')}.
-        </p>
-      )}
-      {sweep.status === 'stopped' && (
-        <p className="help" data-testid="sweep-status">
-          Sweep stopped{sweep.message ? `: ${sweep.message}` : ''}. Finished runs keep their points.
-        </p>
-      )}
-      {sweep.status === 'failed' && (
-        <p role="alert" className="error-line" data-testid="sweep-status">
-          The sweep stopped: {sweep.message}
-        </p>
-      )}
+      <div aria-live="polite">
+        {sweep.status === 'done' && (
+          <p className="ok-line" data-testid="sweep-status">
+            Sweep done: {sweep.ms.length} runs, m = {sweep.ms.join(', ')}.
+          </p>
+        )}
+        {sweep.status === 'stopped' && (
+          <p className="help" data-testid="sweep-status">
+            Sweep stopped{sweep.message ? `: ${sweep.message}` : ''}. Finished runs keep their points.
+          </p>
+        )}
+        {sweep.status === 'failed' && (
+          <p role="alert" className="error-line" data-testid="sweep-status">
+            The sweep stopped: {sweep.message}
+          </p>
+        )}
+      </div>
     </section>
   );
 }
