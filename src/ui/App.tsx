@@ -5,6 +5,7 @@ import { ExchangePanel } from './ExchangePanel';
 import { ExperimentsSection } from './experiments/ExperimentsSection';
 import { SweepPanel } from './experiments/SweepPanel';
 import { GeneratePanel } from './GeneratePanel';
+import { PretrainPanel } from './PretrainPanel';
 import { Results } from './Results';
 import { RunPanel } from './RunPanel';
 import { dismissNotice, useApp } from './store';
@@ -119,6 +120,7 @@ export function App() {
         </aside>
         <main className="results">
           <RunPanel />
+          <PretrainPanel />
           <SweepPanel />
           <Results />
           <GeneratePanel />

@@ -28,7 +28,7 @@ function BaseStatusLine() {
     const how =
       i.source === 'files'
         ? `pretrained on Moby Dick${i.steps ? ` for ${i.steps} steps` : ''}${i.finalLoss !== undefined ? ` to validation loss ${fmt(i.finalLoss)}` : ''}, loaded from models/base (fingerprint ${i.fingerprint})`
-        : `pretrained here on Moby Dick (${i.steps} steps, loss ${fmt(i.finalLoss)}${i.cached ? '; kept from an earlier visit' : ''})`;
+        : `pretrained here on ${i.corpus ?? 'Moby Dick'} (${i.steps} steps, loss ${fmt(i.finalLoss)}${i.cached ? '; kept from an earlier visit' : ''})`;
     return (
       <p className="base-line">
         Base model: {c.nLayer} layers, {c.nHead} heads, width {c.nEmbd}, context {c.contextLength}, {i.params.toLocaleString()} parameters, {how}.

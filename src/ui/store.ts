@@ -12,6 +12,7 @@ import { configFromUrl, FILE_TASK_PREFIX, fileTaskName, presetByName, urlQueryOf
 import type { ControlAction, BaseInfo, FromWorker, ToWorker } from './worker/protocol';
 import { handleExchangeMessage } from './exchange/state';
 import { handleExperimentMessage } from './experiments/state';
+import { handlePretrainMessage } from './pretrainState';
 
 export type GpuStatus =
   | { state: 'probing' }
@@ -281,6 +282,11 @@ export function handleWorkerMessage(m: Exclude<FromWorker, { type: 'event' }>) {
     case 'generated':
     case 'generate-failed':
       handleExperimentMessage(m);
+      break;
+    case 'pretrain-progress':
+    case 'pretrain-done':
+    case 'pretrain-failed':
+      handlePretrainMessage(m);
       break;
   }
 }

@@ -12,6 +12,7 @@ import { GptGpu } from '../../model/gpt';
 import { initParams } from '../../model/init';
 import { baseParamSpecs, countParams, type ModelConfig } from '../../model/params';
 import { defaultConfig, type RunConfig } from '../../train/config';
+import type { RunControl } from '../../train/control';
 import { train } from '../../train/trainer';
 import type { BaseInfo } from './protocol';
 
@@ -62,8 +63,28 @@ export const SHIPPED_DIR = 'models/base';
 
 export async function loadBaseModel(gpu: Gpu, opts: BaseLoadOptions): Promise<BaseModel> {
   const shipped = opts.readBytes ? await loadShipped(opts) : null;
-  return shipped ?? pretrain(gpu, opts);
+  return shipped ?? pretrainBase(gpu, opts, defaultPretrainSpec(gpu.report.isFallbackAdapter));
 }
+
+/** What one pretraining run makes: the model's sizes (the vocabulary is always the built-in
+ *  one) and the run's settings (run.task is the corpus). */
+export interface PretrainSpec {
+  model: Omit<ModelConfig, 'vocabSize'>;
+  run: Partial<RunConfig>;
+  /** Reuse and keep the result in IndexedDB (the automatic base; a user's explicit
+   *  "Pretrain" always trains). */
+  cache: boolean;
+  /** Stop (the "Stop" button of the pretraining panel). */
+  control?: RunControl;
+  onStep?: (step: number, totalSteps: number, loss: number) => void;
+}
+
+/** The base pretrained here when no shipped files are there. */
+export function defaultPretrainSpec(software: boolean): PretrainSpec {
+  return { model: { ...PRETRAIN_MODEL }, run: pretrainRun(software), cache: true };
+}
+
+const CORPUS_NAMES: Record<string, string> = { 'moby-dick': 'Moby Dick', sotu: 'State of the Union addresses' };
 
 /** The shipped base model: public/models/base/ as a Hugging Face GPT-2 folder (config.json,
  *  model.safetensors, vocab.json; training.json says how it was made), or null when there
@@ -168,40 +189,44 @@ async function cachePut(key: string, value: CachedBase): Promise<void> {
   db.close();
 }
 
-async function pretrain(gpu: Gpu, opts: BaseLoadOptions): Promise<BaseModel> {
+/** Pretrains a base model from scratch (full training, GPT-2 initialisation) on a built-in
+ *  corpus; throws when the run does not finish (stopped, diverged, failed). */
+export async function pretrainBase(gpu: Gpu, opts: BaseLoadOptions, spec: PretrainSpec): Promise<BaseModel> {
   const t0 = performance.now();
   opts.onProgress?.('loading the corpora', 0);
   // One vocabulary for every built-in task: both corpora plus the synthetic tasks' symbols.
   const moby = await loadCorpus('moby-dick', opts.readText);
   const sotu = await loadCorpus('sotu', opts.readText);
   const vocab = Vocab.fromTexts([moby.text, sotu.text, SYNTHETIC_SYMBOLS]);
-  const config: ModelConfig = { vocabSize: vocab.size, ...PRETRAIN_MODEL };
-  const run: RunConfig = { ...defaultConfig(), ...pretrainRun(gpu.report.isFallbackAdapter) };
+  const config: ModelConfig = { vocabSize: vocab.size, ...spec.model };
+  const run: RunConfig = { ...defaultConfig(), ...spec.run };
+  const corpusName = CORPUS_NAMES[run.task] ?? run.task;
   const r = gpu.report;
   const cacheKey = JSON.stringify({ v: 1, config, run, chars: vocab.chars.join(''), corpus: [moby.info.bytes, moby.info.chars], adapter: [r.vendor, r.architecture, r.device, r.description] });
-  const hit = await cacheGet(cacheKey);
+  const hit = spec.cache ? await cacheGet(cacheKey) : null;
   if (hit && hit.params.length === baseParamSpecs(config).length) {
     return { config: hit.config, vocab: Vocab.fromJSON({ chars: hit.chars }), params: new Map(hit.params), info: { ...hit.info, cached: true, ms: performance.now() - t0 } };
   }
-  const task = await createTask('moby-dick', { readText: opts.readText, vocab, seed: run.seed, seqLen: run.seqLen });
+  const task = await createTask(run.task, { readText: opts.readText, vocab, seed: run.seed, seqLen: run.seqLen });
   const specs = baseParamSpecs(config);
   const model = new GptGpu(gpu, config, { method: 'full' });
   try {
     model.load(initParams(specs, run.seed));
     let last = NaN;
     const summary = await train({
-      gpu, model, task, config: run, runId: 'base',
+      gpu, model, task, config: run, runId: 'base', control: spec.control,
       onEvent: (e) => {
-        if (e.type === 'status' && e.state === 'compiling') opts.onProgress?.('pretraining the base model on Moby Dick: compiling shaders (the first step takes longest)', 0);
+        if (e.type === 'status' && e.state === 'compiling') opts.onProgress?.(`pretraining the base model on ${corpusName}: compiling shaders (the first step takes longest)`, 0);
         if (e.type !== 'step') return;
         last = e.trainLoss;
-        opts.onProgress?.(`pretraining the base model on Moby Dick: step ${e.step}/${e.totalSteps}, loss ${e.trainLoss.toFixed(3)}`, e.step / e.totalSteps);
+        spec.onStep?.(e.step, e.totalSteps, e.trainLoss);
+        opts.onProgress?.(`pretraining the base model on ${corpusName}: step ${e.step}/${e.totalSteps}, loss ${e.trainLoss.toFixed(3)}`, e.step / e.totalSteps);
       },
     });
     if (summary.state !== 'done') throw new Error(`base pretraining ${summary.state}${summary.message ? `: ${summary.message}` : ''}`);
     const params = await model.readParams(specs.map((s) => s.name));
-    const info: BaseInfo = { source: 'pretrained', modelConfig: config, params: countParams(specs), vocabSize: vocab.size, steps: run.steps, finalLoss: last, ms: performance.now() - t0 };
-    await cachePut(cacheKey, { config, chars: [...vocab.chars], params: [...params], info });
+    const info: BaseInfo = { source: 'pretrained', modelConfig: config, params: countParams(specs), vocabSize: vocab.size, steps: run.steps, finalLoss: last, corpus: corpusName, ms: performance.now() - t0 };
+    if (spec.cache) await cachePut(cacheKey, { config, chars: [...vocab.chars], params: [...params], info });
     return { config, vocab, params, info };
   } finally {
     if (!gpu.lostError) model.destroy();

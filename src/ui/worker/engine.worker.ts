@@ -17,6 +17,7 @@ import { train } from '../../train/trainer';
 import { createExchange } from '../exchange/worker';
 import { createExperiments } from '../experiments/worker';
 import { loadBaseModel, symbolsFor, type BaseModel } from './base';
+import { createPretrain } from './pretrain';
 import type { FromWorker, ToWorker, UserText } from './protocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -165,6 +166,22 @@ const experiments = createExperiments({
   },
 });
 
+/** "Pretrain a new base model" (pretrain.ts): a job in the run queue; on success it replaces
+ *  the base model as an imported one does. */
+const pretrainer = createPretrain({
+  post,
+  ensureGpu,
+  currentBase: () => base,
+  replaceBase: (b) => {
+    base = Promise.resolve(b);
+    taskCache.clear(); // tasks are encoded with the old base's vocabulary
+  },
+  readText,
+  enqueue: (job) => {
+    chain = chain.then(job);
+  },
+});
+
 /** Mean prefix mass β per layer (rows) and head (columns) over the last forward pass (the
  *  final validation batch): the share of attention the prefix (or NTK term) takes. */
 async function prefixMassByHead(g: Gpu, model: GptGpu): Promise<number[][] | null> {
@@ -257,6 +274,12 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
     case 'experiment-stop':
     case 'generate':
       experiments.handle(msg);
+      break;
+    case 'pretrain-base':
+      pretrainer.start(msg.settings);
+      break;
+    case 'pretrain-stop':
+      pretrainer.stop();
       break;
   }
 };

@@ -8,6 +8,7 @@ import type { RunConfig } from '../../train/config';
 import type { RunEvent, RunSummary } from '../../train/events';
 import type { ExchangeFromWorker, ExchangeToWorker } from '../exchange/messages';
 import type { ExperimentFromWorker, ExperimentToWorker } from '../experiments/messages';
+import type { PretrainSettings } from '../pretrainSettings';
 
 /** A user's own text, already decoded and checked on the page (src/data/byo.ts). */
 export interface UserText {
@@ -28,7 +29,10 @@ export type ToWorker =
   /** Export and import (exchange/messages.ts). */
   | ExchangeToWorker
   /** Experiments and text generation (experiments/messages.ts). */
-  | ExperimentToWorker;
+  | ExperimentToWorker
+  /** Pretrain a new base model with these sizes (pretrain.ts); it replaces the base when done. */
+  | { type: 'pretrain-base'; settings: PretrainSettings }
+  | { type: 'pretrain-stop' };
 
 export interface BaseInfo {
   /** Where the weights came from: shipped files, or a short pretraining run in this worker. */
@@ -46,6 +50,8 @@ export interface BaseInfo {
   importedFrom?: string;
   /** Pretrained earlier and read back from this browser's IndexedDB. */
   cached?: boolean;
+  /** Pretrained here: the corpus it was trained on (for the base-model line). */
+  corpus?: string;
   ms: number;
 }
 
@@ -64,4 +70,9 @@ export type FromWorker =
   /** Replies to export and import requests (exchange/messages.ts). */
   | ExchangeFromWorker
   /** Experiment points and progress, generated text (experiments/messages.ts). */
-  | ExperimentFromWorker;
+  | ExperimentFromWorker
+  /** Pretraining a new base (pretrain.ts): progress, then done (the base was replaced, and
+   *  'base-ready' was sent first) or failed (stopped: the user pressed Stop; base unchanged). */
+  | { type: 'pretrain-progress'; step: number; totalSteps: number; loss: number | null; etaMs: number | null; message: string }
+  | { type: 'pretrain-done'; info: BaseInfo; fingerprint: string; previousFingerprint: string | null }
+  | { type: 'pretrain-failed'; message: string; stopped: boolean };
