@@ -49,8 +49,11 @@ function PretrainForm() {
 
   const update = (k: keyof Form, v: string) => {
     setForm((f) => ({ ...f, [k]: v }));
-    // A message already shown goes away as soon as the field is fixed.
-    if (errors[k]) setErrors(validatePretrain({ ...form, [k]: v }).errors);
+    // Messages already shown go away as soon as they are fixed (fixing Heads can fix Width's).
+    if (Object.keys(errors).length) {
+      const now = validatePretrain({ ...form, [k]: v }).errors;
+      setErrors(Object.fromEntries(Object.entries(now).filter(([f]) => f in errors)));
+    }
   };
   const submit = () => {
     const r = validatePretrain(form);
