@@ -38,6 +38,7 @@ test('pretrain a tiny base model: validation, progress, the base line and the ru
   await expect(baseLine).toContainText('pretrained here on Moby Dick (3 steps');
   await expect(panel.getByRole('status').filter({ hasText: 'The base model is now' })).toContainText('1 layer, 2 heads, width 8, context 32; 3 steps on Moby Dick');
   await expect(panel.getByRole('button', { name: 'Stop pretraining' })).toHaveCount(0);
+  await panel.screenshot({ path: 'test-results/screenshots/pretrain-panel.png' });
   const rows = page.getByRole('table', { name: 'Runs' }).locator('tbody tr');
   await expect(rows.last()).toContainText('base model replaced: a base pretrained here (1 layer, 2 heads, width 8, context 32');
 });

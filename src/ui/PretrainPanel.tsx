@@ -73,7 +73,7 @@ function PretrainForm() {
         Trains a new base model from random weights on a built-in corpus, in this tab. When it finishes it replaces the current base model: runs so far stay on the list, and
         later runs adapt the new one. {software && 'On this software adapter keep it tiny: each step takes about a second.'}
       </p>
-      <div className="pretrain-fields">
+      <div className="pretrain-fields" style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(11rem, 1fr))', columnGap: '1rem' }}>
         {FIELD_ORDER.map((k) => {
           const b = PRETRAIN_BOUNDS[k];
           const fid = `${id}-${k}`;
