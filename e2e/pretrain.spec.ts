@@ -34,7 +34,7 @@ test('pretrain a tiny base model: validation, progress, the base line and the ru
   await expect(panel.getByRole('button', { name: 'Stop pretraining' })).toBeVisible();
   await expect(panel.getByTestId('pretrain-progress')).toContainText('1 layer, 2 heads, width 8, context 32: step');
 
-  await expect(baseLine).toContainText('Base model: 1 layers, 2 heads, width 8, context 32', { timeout: 90_000 });
+  await expect(baseLine).toContainText('Base model: 1 layer, 2 heads, width 8, context 32', { timeout: 90_000 });
   await expect(baseLine).toContainText('pretrained here on Moby Dick (3 steps');
   await expect(panel.getByRole('status').filter({ hasText: 'The base model is now' })).toContainText('1 layer, 2 heads, width 8, context 32; 3 steps on Moby Dick');
   await expect(panel.getByRole('button', { name: 'Stop pretraining' })).toHaveCount(0);

@@ -51,6 +51,9 @@ export interface ArgsSpec<S extends OptionSpecs = OptionSpecs> {
   positionals?: readonly PositionalSpec[];
 }
 
+/** A setting's camelCase name as a flag: prefixLength → prefix-length. */
+export const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 /** A usage error: printed with a pointer to `--help`, exit status 2. */
 export class ArgError extends Error {
   constructor(message: string) {

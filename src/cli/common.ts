@@ -14,7 +14,7 @@ import { parseConfig, RUN_FIELDS, type RunConfig, type RunFieldName } from '../t
 import type { RunSummary } from '../train/events';
 import { RunControl } from '../train/control';
 import { train } from '../train/trainer';
-import { ArgError, type CliContext, type OptionSpec } from './args';
+import { ArgError, kebab, type CliContext, type OptionSpec } from './args';
 import { Progress } from './progress';
 
 /** Reads a checkpoint: a folder of files, or a .zip bundle of them. */
@@ -64,8 +64,6 @@ export async function writeJson(path: string, value: unknown) {
 }
 
 // ---------------------------------------------------------------------------- run settings
-
-const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** CLI flags for the named run settings, with their schema's help, ranges and choices. */
 export function runOptions<const N extends RunFieldName>(names: readonly N[], defaults: Partial<Record<N, string | number>> = {}): Record<string, OptionSpec> {

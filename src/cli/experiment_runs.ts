@@ -8,10 +8,8 @@ import { DEFAULT_LOSS_VS_M_CONFIG, LOSS_VS_M_SCHEMA, runLossVsM, type LossVsMRes
 import { DEFAULT_NTK_REGIME_CONFIG, NTK_REGIME_SCHEMA, runNtkRegime, type NtkRegimeResult } from '../experiments/ntk_regime';
 import type { Gpu } from '../gpu/runtime';
 import { nodeReader } from '../data/node';
-import { ArgError, type OptionSpec } from './args';
+import { ArgError, kebab, type OptionSpec } from './args';
 import { table } from '../bench/bench';
-
-export const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** One optional flag per setting (no default here: the experiment's own defaults apply). */
 export function schemaOptions(schema: Schema<object>, defaults: object): Record<string, OptionSpec> {

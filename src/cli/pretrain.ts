@@ -71,7 +71,8 @@ export const command = defineCommand({
       const files = await exportBase(config, vocab, params);
       const record = {
         command: 'pretrain',
-        settings: { ...rc, layers: o.layers, heads: o.heads, width: o.width, context: o.context, vocab: o.vocab },
+        // Only the settings pretraining uses (the flags that re-create this model).
+        settings: { ...Object.fromEntries(RUN.map((n) => [n, rc[n]])), layers: o.layers, heads: o.heads, width: o.width, context: o.context, vocab: o.vocab },
         result: { finalTrainLoss: summary.finalTrainLoss, finalValLoss: summary.finalValLoss, msPerStep: summary.msPerStep, state: summary.state },
         adapter: describeAdapter(gpu.report),
       };

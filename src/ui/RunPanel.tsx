@@ -31,7 +31,7 @@ function BaseStatusLine() {
         : `pretrained here on ${i.corpus ?? 'Moby Dick'} (${i.steps} steps, loss ${fmt(i.finalLoss)}${i.cached ? '; kept from an earlier visit' : ''})`;
     return (
       <p className="base-line">
-        Base model: {c.nLayer} layers, {c.nHead} heads, width {c.nEmbd}, context {c.contextLength}, {i.params.toLocaleString()} parameters, {how}.
+        Base model: {c.nLayer} {c.nLayer === 1 ? 'layer' : 'layers'}, {c.nHead} {c.nHead === 1 ? 'head' : 'heads'}, width {c.nEmbd}, context {c.contextLength}, {i.params.toLocaleString()} parameters, {how}.
       </p>
     );
   }
