@@ -3,6 +3,9 @@
 //   dQ_i = c Σ_j dS_ij k_j + J_φ(q_i)ᵀ dΦ_i,   dS_ij = P_ij (g_i·v_j − Δ_i),
 //   dΦ_i = w_i (Z g_i − Δ_i k̃),  P_ij = e^{S_ij − a'_i}/D_i,  w_i = e^{−a'_i}/D_i.
 override FEATURE_MAP: u32 = 0u;
+// 0: skip the sequence keys (the split path: the prefix-attention backward did them, and dq
+// is accumulated); 1: the whole dQ (the fused path).
+override SEQ: u32 = 1u;
 
 struct Params { B: u32, H: u32, L: u32, d: u32, r: u32, causal: u32, scale: f32, accumulate: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -52,7 +55,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let D = stats[2u * n + 1u];
   var jmax = p.L - 1u;
   if (p.causal != 0u) { jmax = i; }
-  for (var j = 0u; j <= jmax; j++) {
+  for (var j = 0u; j <= jmax && SEQ != 0u; j++) {
     var dot = 0.0;
     var gv = 0.0;
     for (var a = 0u; a < d; a++) {

@@ -2,7 +2,7 @@ import type { Gpu } from '../gpu/runtime';
 import type { FeatureMapName, KParam } from '../train/config';
 import type { Rng } from '../util/rng';
 import { compare, dot, fdCheck, poisoned, roundF32, type KernelCheck, type Metric } from './check';
-import { ntkAttentionBackward, ntkAttentionForward, ntkFromPrefix } from './ntk_attention';
+import { ntkAttentionBackward, ntkAttentionForward, ntkFromPrefix, type NtkPath } from './ntk_attention';
 import {
   featureDim, ntkAttentionBackwardRef, ntkAttentionRef, ntkFromPrefixRef, phi, taylorPrefixAttentionRef, type NtkDims,
 } from './ntk_attention.ref';
@@ -16,6 +16,8 @@ const BWD = 3e-5;
 
 interface Case extends NtkDims {
   rank: number;
+  /** Kernel path (default: auto = split). */
+  path?: NtkPath;
 }
 
 function inputs(rng: Rng, c: Case) {
@@ -61,7 +63,7 @@ async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
   ntkAttentionBackward(gpu, { q: tq, k: tk, v: tv, ...adapter, kappa: tkap, o, stats, beta, dO: tg, dq, dk, dv, ...grads, dkappa: dkap }, opts);
   const ref = ntkAttentionRef(x.q, x.k, x.v, x.z, x.kappa, c);
   const rg = ntkAttentionBackwardRef(x.q, x.k, x.v, x.z, x.kappa, x.g, c);
-  const tag = `${c.featureMap}/${c.kParam}${c.rank ? ` s=${c.rank}` : ''} B=${B} H=${H} L=${L} d=${d}${c.causal === false ? ' bidirectional' : ''}`;
+  const tag = `${c.featureMap}/${c.kParam}${c.rank ? ` s=${c.rank}` : ''} B=${B} H=${H} L=${L} d=${d}${c.causal === false ? ' bidirectional' : ''}${c.path ? ` path=${c.path}` : ''}`;
   const out = [
     compare(`o ${tag}`, await gpu.read(o), ref.o, FWD),
     compare(`beta ${tag}`, await gpu.read(beta), ref.beta, FWD),
@@ -100,6 +102,11 @@ export const checks: KernelCheck[] = [
         { B: rng.int(1, 2), H: rng.int(1, 3), L: rng.int(2, 9), d: rng.int(2, 6), featureMap: 'taylor2', kParam: KPARAMS[rng.int(0, 3)], rank: 0, causal: false },
         { B: 2, H: 2, L: 5, d: 3, featureMap: MAPS[rng.int(0, 1)], kParam: 'softplus', rank: 2 },
         { B: 1, H: 2, L: 6, d: 8, featureMap: 'elu1', kParam: 'exp', rank: 0, causal: false },
+        // The fused kernels (path 'fused') on the same kinds of shapes as the split default.
+        { B: 2, H: 2, L: rng.int(2, 9), d: rng.int(2, 6), featureMap: 'elu1', kParam: KPARAMS[rng.int(0, 3)], rank: 0, path: 'fused' },
+        { B: 1, H: 2, L: rng.int(2, 7), d: 3, featureMap: 'taylor2', kParam: 'softplus', rank: 2, causal: false, path: 'fused' },
+        // Split path across the prefix-attention kernel's 64-row tiles.
+        { B: 1, H: 1, L: rng.int(65, 75), d: rng.int(3, 7), featureMap: 'elu1', kParam: 'exp', rank: 0 },
       ];
       for (const c of cases) out.push(...(await runCase(gpu!, rng, c)));
       return out;

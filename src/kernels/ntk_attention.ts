@@ -8,6 +8,7 @@ import { params } from '../gpu/params';
 import type { Gpu, Tensor } from '../gpu/runtime';
 import type { FeatureMapName, KParam } from '../train/config';
 import { matmul } from './matmul';
+import { prefixAttentionBackward, prefixAttentionForward } from './prefix_attention';
 import { featureDim, type NtkDims } from './ntk_attention.ref';
 
 export { featureDim } from './ntk_attention.ref';
@@ -53,9 +54,27 @@ export interface NtkBackwardTensors extends NtkForwardTensors {
   dkappa: Tensor;
 }
 
+/**
+ * 'fused': one kernel per pass does the sequence keys and the φ terms. 'split': the tuned
+ * prefix-attention kernels (m = 0) do the sequence part, forward and backward, and small
+ * per-row kernels add the φ terms: NTK-Attention is attention with one extra virtual key
+ * per row (score log φ(q)ᵀk̃, value φ(q)ᵀZ / φ(q)ᵀk̃), so the prefix-attention backward,
+ * given the combined O and log-denominator, returns exactly NTK-Attention's dK, dV and the
+ * sequence part of dQ. 'auto' = split (measured faster on lavapipe and SwiftShader).
+ */
+export type NtkPath = 'auto' | 'fused' | 'split';
+
 export interface NtkOptions extends NtkDims {
   /** Rank s of Z = Z_A·Z_B; 0 or undefined = full rank. */
   rank?: number;
+  path?: NtkPath;
+}
+
+const splitPath = (o: NtkOptions) => (o.path ?? 'auto') !== 'fused';
+
+/** 1-element placeholders for the prefix kernels' pk/pv bindings at m = 0. */
+function noPrefix(gpu: Gpu) {
+  return { pk: gpu.tensor([1], undefined, 'ntk.no-prefix.k'), pv: gpu.tensor([1], undefined, 'ntk.no-prefix.v') };
 }
 
 function check(name: string, t: NtkForwardTensors, o: NtkOptions) {
@@ -95,10 +114,21 @@ export function ntkAttentionForward(gpu: Gpu, t: NtkForwardTensors, o: NtkOption
   const { z, temp } = fullZ(gpu, t, o, r);
   const kt = gpu.tensor([o.H, r], undefined, 'ntk.k~');
   ntkKTilde(gpu, t.kappa, kt, o.kParam);
-  const k = gpu.kernel({ shader: 'ntk_attention_forward', constants: { FEATURE_MAP: MAP_ID[o.featureMap] }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] });
   const beta = t.beta ?? gpu.tensor([1], undefined, 'no-beta'); // not written when has_beta = 0
-  const p = params().u32(o.B).u32(o.H).u32(o.L).u32(o.d).u32(r).u32(o.causal ?? true ? 1 : 0).f32(o.scale ?? 1 / Math.sqrt(o.d)).u32(t.beta ? 1 : 0);
-  gpu.dispatch(k, [t.q, t.k, t.v, z, kt, t.o, t.stats, beta], groups(o.B * o.H * o.L), p);
+  if (splitPath(o)) {
+    const { B, H, L, d } = o;
+    const oseq = gpu.tensor([B, H, L, d], undefined, 'ntk.o-seq');
+    const lseq = gpu.tensor([B, H, L], undefined, 'ntk.lse-seq');
+    const none = noPrefix(gpu);
+    prefixAttentionForward(gpu, { q: t.q, k: t.k, v: t.v, ...none, o: oseq, lse: lseq }, { B, H, L, d, m: 0, causal: o.causal ?? true, scale: o.scale });
+    const kc = gpu.kernel({ shader: 'ntk_combine', constants: { FEATURE_MAP: MAP_ID[o.featureMap] }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] });
+    gpu.dispatch(kc, [t.q, oseq, lseq, z, kt, t.o, t.stats, beta], groups(B * H * L), params().u32(B).u32(H).u32(L).u32(d).u32(r).u32(t.beta ? 1 : 0));
+    gpu.release(oseq, lseq, none.pk, none.pv);
+  } else {
+    const k = gpu.kernel({ shader: 'ntk_attention_forward', constants: { FEATURE_MAP: MAP_ID[o.featureMap] }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] });
+    const p = params().u32(o.B).u32(o.H).u32(o.L).u32(o.d).u32(r).u32(o.causal ?? true ? 1 : 0).f32(o.scale ?? 1 / Math.sqrt(o.d)).u32(t.beta ? 1 : 0);
+    gpu.dispatch(k, [t.q, t.k, t.v, z, kt, t.o, t.stats, beta], groups(o.B * o.H * o.L), p);
+  }
   gpu.release(kt);
   if (!t.beta) gpu.release(beta);
   if (temp) gpu.release(z);
@@ -123,11 +153,24 @@ export function ntkAttentionBackward(gpu: Gpu, t: NtkBackwardTensors, o: NtkOpti
   ntkKTilde(gpu, t.kappa, kt, o.kParam);
   const delta = gpu.tensor([B, H, L], undefined, 'ntk.delta');
   const rows = groups(B * H * L);
-  const kq = gpu.kernel({ shader: 'ntk_attention_backward_q', constants: map, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
-  const seqParams = () => params().u32(B).u32(H).u32(L).u32(d).u32(r).u32(causal).f32(scale).u32(accumulate ? 1 : 0);
-  gpu.dispatch(kq, [t.q, t.k, t.v, z, kt, t.o, t.stats, t.dO, delta, t.dq], rows, seqParams());
-  const kkv = gpu.kernel({ shader: 'ntk_attention_backward_kv', bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
-  gpu.dispatch(kkv, [t.q, t.k, t.v, t.stats, t.dO, delta, t.dk, t.dv], rows, seqParams());
+  const split = splitPath(o);
+  const seqParams = (acc: boolean) => params().u32(B).u32(H).u32(L).u32(d).u32(r).u32(causal).f32(scale).u32(acc ? 1 : 0);
+  if (split) {
+    // The sequence part: attention backward with the combined O and log-denominator.
+    const lse = gpu.tensor([B, H, L], undefined, 'ntk.lse-combined');
+    const kl = gpu.kernel({ shader: 'ntk_combined_lse', bindings: ['uniform', 'read', 'rw'] });
+    gpu.dispatch(kl, [t.stats, lse], rows, params().u32(B * H * L));
+    const none = noPrefix(gpu);
+    prefixAttentionBackward(gpu, { q: t.q, k: t.k, v: t.v, ...none, o: t.o, lse, dO: t.dO, dq: t.dq, dk: t.dk, dv: t.dv, dpk: null, dpv: null }, { B, H, L, d, m: 0, causal: o.causal ?? true, scale: o.scale }, accumulate);
+    gpu.release(lse, none.pk, none.pv);
+  }
+  // Δ, and dQ's φ part (split: added to the sequence part; fused: the whole dQ).
+  const kq = gpu.kernel({ shader: 'ntk_attention_backward_q', constants: { ...map, SEQ: split ? 0 : 1 }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
+  gpu.dispatch(kq, [t.q, t.k, t.v, z, kt, t.o, t.stats, t.dO, delta, t.dq], rows, seqParams(split || accumulate));
+  if (!split) {
+    const kkv = gpu.kernel({ shader: 'ntk_attention_backward_kv', bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
+    gpu.dispatch(kkv, [t.q, t.k, t.v, t.stats, t.dO, delta, t.dk, t.dv], rows, seqParams(accumulate));
+  }
   const dz = o.rank ? gpu.tensor([H, r, d], undefined, 'ntk.dZ (low rank)') : t.dz!;
   const dkt = gpu.tensor([H, r], undefined, 'ntk.dk~');
   const kzk = gpu.kernel({ shader: 'ntk_attention_backward_zk', constants: map, bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
