@@ -42,12 +42,13 @@ describe('training commands', () => {
 
     const methods: [string, string[]][] = [
       ['prefix', ['--prefix-length', '3']],
+      ['prefix', ['--prefix-length', '20', '--prefix-init', 'from-text']], // windows of ≥ 17 tokens (reverse's shortest)
       ['ntk', ['--feature-map', 'elu1']],
       ['lora', ['--lora-rank', '2']],
       ['full', []],
     ];
     for (const [method, extra] of methods) {
-      const out = join(dir, method);
+      const out = join(dir, extra.includes('from-text') ? 'prefix-from-text' : method);
       const r = await cli('adapt', '--base', base, '--out', out, '--method', method, ...extra, ...TINY);
       expect(r.code, r.err).toBe(0);
       const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));

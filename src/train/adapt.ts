@@ -32,9 +32,9 @@ export function adapterSpecOf(rc: RunConfig): AdapterSpec {
   }
 }
 
-/** Settings that cannot work with this base model, as a message naming the setting (or null). */
+/** Settings that cannot work with this base model, as a message naming the setting (or null).
+ *  (A seqLen past the context is not one: the trainer caps T at the context.) */
 export function checkAgainstBase(rc: RunConfig, c: ModelConfig): string | null {
-  if (rc.seqLen > c.contextLength) return `seqLen ${rc.seqLen} exceeds the base model's context length ${c.contextLength}`;
   if (rc.method === 'ntk' && headDim(c) > NTK_MAX_HEAD_DIM) return `NTK-Attention supports head dimensions up to ${NTK_MAX_HEAD_DIM}; this base has ${headDim(c)}`;
   if (rc.method === 'lora' && rc.loraRank > c.nEmbd) return `loraRank ${rc.loraRank} exceeds the model width ${c.nEmbd}`;
   return null;

@@ -7,10 +7,9 @@ import { describeAdapter } from '../../gpu/device';
 import { GpuError } from '../../gpu/errors';
 import type { Gpu } from '../../gpu/runtime';
 import { createTask, fetchReader, isSyntheticName, syntheticTask, TextTask, type Task } from '../../data';
-import { GptGpu } from '../../model/gpt';
-import { initParams } from '../../model/init';
-import { initPrefix, loadPrefix } from '../../model/prefix_init';
-import { adapterParamSpecs, countParams, type AdapterSpec } from '../../model/params';
+import type { GptGpu } from '../../model/gpt';
+import { countParams } from '../../model/params';
+import { buildAdaptedModel } from '../../train/adapt';
 import type { RunConfig } from '../../train/config';
 import { RunControl } from '../../train/control';
 import { train } from '../../train/trainer';
@@ -83,19 +82,6 @@ function ensureBase(g: Gpu): Promise<BaseModel> {
     );
   }
   return base;
-}
-
-function adapterOf(c: RunConfig): AdapterSpec {
-  switch (c.method) {
-    case 'full':
-      return { method: 'full' };
-    case 'prefix':
-      return { method: 'prefix', prefixLength: c.prefixLength };
-    case 'ntk':
-      return { method: 'ntk', featureMap: c.featureMap, kParam: c.kParam, rank: c.ntkRank };
-    case 'lora':
-      return { method: 'lora', rank: c.loraRank, alpha: c.loraAlpha };
-  }
 }
 
 async function buildTask(c: RunConfig, T: number, b: BaseModel, userText?: UserText): Promise<{ task: Task; label: string }> {
@@ -210,15 +196,8 @@ async function startRun(runId: string, config: RunConfig, userText?: UserText) {
     // The trainer caps T at the model's context and the task's longest window; say so up front.
     const T = Math.min(config.seqLen, b.config.contextLength);
     const { task, label } = await buildTask(config, T, b, userText);
-    const adapter = adapterOf(config);
-    model = new GptGpu(g, b.config, adapter);
-    const values = new Map(b.params);
-    for (const [k, v] of initParams(adapterParamSpecs(b.config, adapter), config.seed)) values.set(k, v);
-    model.load(values);
-    if (adapter.method === 'prefix' && adapter.prefixLength > 0 && config.prefixInit === 'from-text') {
-      // The base model's own keys and values on the task's training text.
-      loadPrefix(g, model, await initPrefix(g, model, adapter.prefixLength, { kind: 'from-text', task, seed: config.seed }));
-    }
+    // The same model the CLI's `adapt` builds (seeded adapter init, prefix from text).
+    model = await buildAdaptedModel(g, b, config, task);
     post({ type: 'run-started', runId, trainableParams: model.trainableCount(), totalParams: countParams(model.specs), seqLen: Math.min(T, task.maxSeqLen), taskLabel: label });
     const summary = await train({ gpu: g, model, task, config, runId, control, onEvent: (event) => post({ type: 'event', event }) });
     const mass = summary.state === 'error' || g.lostError ? null : await prefixMassByHead(g, model);
