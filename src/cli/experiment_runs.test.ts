@@ -1,35 +1,15 @@
 // The training experiments through `experiment <name>`: flags from the schemas reach the
 // experiment, its JSON lands on disk, and flags of another experiment are refused.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createNodeGpu } from '../gpu/node';
-import type { Gpu } from '../gpu/runtime';
-import { main } from './main';
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { cliHarness } from './cli_harness';
 
-let gpu: Gpu;
-let dir: string;
-beforeAll(async () => {
-  gpu = await createNodeGpu();
-  dir = mkdtempSync(join(tmpdir(), 'prefix-lab-exp-cli-'));
-});
-afterAll(() => {
-  gpu?.destroy();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), gpu: async () => gpu });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const { cli, path } = cliHarness('prefix-lab-exp-cli-');
 
 const MICRO = ['--pretrain-steps', '0', '--n-layer', '1', '--n-embd', '8', '--n-head', '2', '--batch', '2', '--eval-batches', '1'];
 
 it('loss-vs-m and cost-vs-m run from the command line and write their JSON', async () => {
-  const file = join(dir, 'lvm.json');
+  const file = path('lvm.json');
   const r = await cli('experiment', 'loss-vs-m', '--max-m', '2', '--methods', 'base,prefix', '--steps', '2', ...MICRO, '--out', file);
   expect(r.code, r.err).toBe(0);
   const j = JSON.parse(readFileSync(file, 'utf8'));
@@ -38,9 +18,9 @@ it('loss-vs-m and cost-vs-m run from the command line and write their JSON', asy
   expect(j.points.map((p: { method: string; m: number | null }) => `${p.method}${p.m ?? ''}`)).toEqual(['base', 'prefix1', 'prefix2']);
   expect(r.out).toMatch(/\| prefix \| 2 \|/);
 
-  const c = await cli('experiment', 'cost-vs-m', '--ms', '0,8', ...MICRO, '--out', join(dir, 'cost.json'));
+  const c = await cli('experiment', 'cost-vs-m', '--ms', '0,8', ...MICRO, '--out', path('cost.json'));
   expect(c.code, c.err).toBe(0);
-  const cj = JSON.parse(readFileSync(join(dir, 'cost.json'), 'utf8'));
+  const cj = JSON.parse(readFileSync(path('cost.json'), 'utf8'));
   expect(cj.points.some((p: { method: string; m: number }) => p.method === 'prefix' && p.m === 8)).toBe(true);
 }, 120_000);
 

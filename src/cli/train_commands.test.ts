@@ -1,38 +1,19 @@
 // The training commands end to end through main(), on a micro model: pretrain → adapt with
 // every method → eval → convert → generate, files checked on disk; and the refusals a user
 // meets (missing base, an adapter made for another base, bad flags) with their exit codes.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNodeGpu } from '../gpu/node';
-import type { Gpu } from '../gpu/runtime';
+import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../io/safetensors';
-import { main } from './main';
+import { cliHarness } from './cli_harness';
 
-let gpu: Gpu;
-let dir: string;
-beforeAll(async () => {
-  gpu = await createNodeGpu();
-  dir = mkdtempSync(join(tmpdir(), 'prefix-lab-train-cli-'));
-});
-afterAll(() => {
-  gpu?.destroy();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), gpu: async () => gpu });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const { cli, path } = cliHarness('prefix-lab-train-cli-');
 
 const TINY = ['--steps', '3', '--eval-every', '3', '--eval-batches', '1', '--batch', '2', '--seq-len', '20', '--task', 'reverse'];
 
 describe('training commands', () => {
   it('pretrain → adapt (every method) → eval → convert → generate', async () => {
-    const base = join(dir, 'base');
+    const base = path('base');
     const pre = await cli('pretrain', '--out', base, '--layers', '1', '--heads', '2', '--width', '8', '--context', '24', '--vocab', 'task', ...TINY);
     expect(pre.code, pre.err).toBe(0);
     for (const f of ['config.json', 'model.safetensors', 'vocab.json', 'training.json']) expect(existsSync(join(base, f))).toBe(true);
@@ -48,7 +29,7 @@ describe('training commands', () => {
       ['full', []],
     ];
     for (const [method, extra] of methods) {
-      const out = join(dir, extra.includes('from-text') ? 'prefix-from-text' : method);
+      const out = path(extra.includes('from-text') ? 'prefix-from-text' : method);
       const r = await cli('adapt', '--base', base, '--out', out, '--method', method, ...extra, ...TINY);
       expect(r.code, r.err).toBe(0);
       const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
@@ -66,44 +47,44 @@ describe('training commands', () => {
       }
     }
     // The prefix adapter loads back onto its base and evaluates.
-    const ev = await cli('eval', '--base', base, '--adapter', join(dir, 'prefix'), '--task', 'reverse', '--batches', '1', '--batch', '2', '--seq-len', '20', '--out', join(dir, 'eval.json'));
+    const ev = await cli('eval', '--base', base, '--adapter', path('prefix'), '--task', 'reverse', '--batches', '1', '--batch', '2', '--seq-len', '20', '--out', path('eval.json'));
     expect(ev.code, ev.err).toBe(0);
-    const evj = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8'));
+    const evj = JSON.parse(readFileSync(path('eval.json'), 'utf8'));
     expect(Number.isFinite(evj.loss)).toBe(true);
     expect(evj.prefixMass).toBeGreaterThan(0);
 
-    const conv = await cli('convert', '--base', base, '--adapter', join(dir, 'prefix'), '--out', join(dir, 'ntk.zip'), '--task', 'reverse', '--batches', '1');
+    const conv = await cli('convert', '--base', base, '--adapter', path('prefix'), '--out', path('ntk.zip'), '--task', 'reverse', '--batches', '1');
     expect(conv.code, conv.err).toBe(0);
     expect(conv.out).toMatch(/gap -?\d/);
     // The converted adapter is a regular NTK adapter for the same base.
-    const ev2 = await cli('eval', '--base', base, '--adapter', join(dir, 'ntk.zip'), '--task', 'reverse', '--batches', '1', '--batch', '2', '--seq-len', '20');
+    const ev2 = await cli('eval', '--base', base, '--adapter', path('ntk.zip'), '--task', 'reverse', '--batches', '1', '--batch', '2', '--seq-len', '20');
     expect(ev2.code, ev2.err).toBe(0);
 
-    const gen = await cli('generate', '--base', base, '--adapter', join(dir, 'lora'), '--prompt', 'abc', '--max-new', '5', '--temperature', '0');
+    const gen = await cli('generate', '--base', base, '--adapter', path('lora'), '--prompt', 'abc', '--max-new', '5', '--temperature', '0');
     expect(gen.code, gen.err).toBe(0);
     expect(gen.out).toContain('--- base');
     expect(gen.out).toContain('--- lora');
 
     // An adapter made for another base is refused, naming both fingerprints.
-    const other = join(dir, 'other');
+    const other = path('other');
     expect((await cli('pretrain', '--out', other, '--layers', '1', '--heads', '2', '--width', '8', '--context', '24', '--vocab', 'task', ...TINY, '--seed', '2')).code).toBe(0);
-    const wrong = await cli('eval', '--base', other, '--adapter', join(dir, 'prefix'), '--task', 'reverse');
+    const wrong = await cli('eval', '--base', other, '--adapter', path('prefix'), '--task', 'reverse');
     expect(wrong.code).toBe(1);
     expect(wrong.err).toMatch(/trained on base model [0-9a-f]+, but the loaded base model is [0-9a-f]+/);
     // convert takes only prefix adapters.
-    const notPrefix = await cli('convert', '--base', base, '--adapter', join(dir, 'lora'), '--out', join(dir, 'x'));
+    const notPrefix = await cli('convert', '--base', base, '--adapter', path('lora'), '--out', path('x'));
     expect(notPrefix.code).toBe(2);
     expect(notPrefix.err).toMatch(/lora adapter; convert takes a prefix-tuning adapter/);
   }, 240_000);
 
   it('refuses bad input with clear messages and non-zero exits', async () => {
-    const missing = await cli('eval', '--base', join(dir, 'nope'));
+    const missing = await cli('eval', '--base', path('nope'));
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/nope: no such file or folder/);
-    const range = await cli('adapt', '--out', join(dir, 'x'), '--prefix-length', '-3');
+    const range = await cli('adapt', '--out', path('x'), '--prefix-length', '-3');
     expect(range.code).toBe(2);
     expect(range.err).toMatch(/prefix-length/);
-    const choice = await cli('adapt', '--out', join(dir, 'x'), '--method', 'magic');
+    const choice = await cli('adapt', '--out', path('x'), '--method', 'magic');
     expect(choice.code).toBe(2);
     expect(choice.err).toMatch(/method/);
     const help = await cli('adapt', '--help');
