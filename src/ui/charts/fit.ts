@@ -1,4 +1,5 @@
 // Power-law fits y ≈ c·x^slope by ordinary least squares on (log10 x, log10 y).
+import { fitLine } from '../../experiments/stats';
 
 export interface PowerLawFit {
   /** Exponent: the slope of the line on log-log axes. */
@@ -25,37 +26,11 @@ export function fitPowerLaw(xs: readonly number[], ys: readonly (number | null)[
     lx.push(Math.log10(x));
     ly.push(Math.log10(y));
   }
-  const n = lx.length;
-  if (n < 2) return null;
-  // Centre first: the two-pass form stays accurate when all x are large and close together.
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += lx[i];
-    my += ly[i];
-  }
-  mx /= n;
-  my /= n;
-  let sxx = 0;
-  let sxy = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = lx[i] - mx;
-    const dy = ly[i] - my;
-    sxx += dx * dx;
-    sxy += dx * dy;
-    syy += dy * dy;
-  }
-  if (!(sxx > 1e-300)) return null;
-  const slope = sxy / sxx;
-  const intercept = my - slope * mx;
-  let ssRes = 0;
-  for (let i = 0; i < n; i++) {
-    const r = ly[i] - (intercept + slope * lx[i]);
-    ssRes += r * r;
-  }
-  const r2 = syy > 0 ? 1 - ssRes / syy : 1;
-  return { slope, intercept, r2, n };
+  // The experiments' least-squares line (one implementation for tables and charts).
+  const f = fitLine(lx, ly);
+  if (!Number.isFinite(f.slope)) return null;
+  // All y equal: the flat line fits every point exactly.
+  return { slope: f.slope, intercept: f.intercept, r2: Number.isFinite(f.r2) ? f.r2 : 1, n: f.n };
 }
 
 /** The fitted curve's value at x. */
