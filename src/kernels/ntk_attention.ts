@@ -60,7 +60,8 @@ export interface NtkBackwardTensors extends NtkForwardTensors {
  * per-row kernels add the φ terms: NTK-Attention is attention with one extra virtual key
  * per row (score log φ(q)ᵀk̃, value φ(q)ᵀZ / φ(q)ᵀk̃), so the prefix-attention backward,
  * given the combined O and log-denominator, returns exactly NTK-Attention's dK, dV and the
- * sequence part of dQ. 'auto' = split (measured faster on lavapipe and SwiftShader).
+ * sequence part of dQ. 'auto' = split where it is exact for every input (see splitSafe),
+ * else fused; split measured about 2x faster on lavapipe and SwiftShader.
  */
 export type NtkPath = 'auto' | 'fused' | 'split';
 
@@ -70,7 +71,19 @@ export interface NtkOptions extends NtkDims {
   path?: NtkPath;
 }
 
-const splitPath = (o: NtkOptions) => (o.path ?? 'auto') !== 'fused';
+/**
+ * The split path needs a positive denominator D = Σ e^S + φ(q)ᵀk̃ (it hands the attention
+ * backward log D). That holds for every row when φ ≥ 0 (elu1) and k̃ ≥ 0 (abs, exp,
+ * softplus). taylor2's φ and an identity k̃ are signed, and on some inputs D ≤ 0: those go
+ * the fused way, which divides by D as it is.
+ */
+const splitSafe = (o: NtkOptions) => o.featureMap === 'elu1' && o.kParam !== 'identity';
+
+function splitPath(o: NtkOptions): boolean {
+  const path = o.path ?? 'auto';
+  if (path === 'split') shapeCheck(splitSafe(o), 'ntk_attention', `the split path needs φ ≥ 0 and k̃ ≥ 0 (elu1 with abs, exp or softplus), not ${o.featureMap}/${o.kParam}`);
+  return path === 'split' || (path === 'auto' && splitSafe(o));
+}
 
 /** 1-element placeholders for the prefix kernels' pk/pv bindings at m = 0. */
 function noPrefix(gpu: Gpu) {
