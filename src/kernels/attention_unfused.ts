@@ -8,23 +8,16 @@
 // Simple by design: step 3 multiplies masked (zero) entries too. Not used in training.
 import { shapeCheck } from '../gpu/errors';
 import { params } from '../gpu/params';
-import { cdiv, type Gpu, type Tensor } from '../gpu/runtime';
+import { cdiv, type Gpu } from '../gpu/runtime';
 import { MAX_GROUPS } from './grid';
-import { MAX_HEAD_DIM } from './prefix_attention';
+import { MAX_HEAD_DIM, type PrefixAttentionForwardTensors } from './prefix_attention';
 import { attnScale, type PrefixAttentionDims } from './prefix_attention.ref';
 
 const ROWS = 64; // rows per workgroup (scores, pv)
 const COLS = 64; // columns per workgroup (scores)
 
-export interface AttentionUnfusedTensors {
-  q: Tensor;
-  k: Tensor;
-  v: Tensor;
-  pk: Tensor;
-  pv: Tensor;
-  o: Tensor;
-  lse: Tensor;
-}
+/** The fused forward's tensors, without β (the baseline does not write it). */
+export type AttentionUnfusedTensors = Omit<PrefixAttentionForwardTensors, 'beta'>;
 
 /** Bytes of the score matrix the unfused path allocates (for benchmarks). */
 export const unfusedScoreBytes = (dims: PrefixAttentionDims) => 4 * dims.B * dims.H * dims.L * (dims.m + dims.L);
