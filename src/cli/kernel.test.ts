@@ -111,11 +111,19 @@ describe(`kernel command (seed ${seed})`, () => {
   it('ntk-attention: options from __metadata__, outputs match the float64 reference', async () => {
     const B = 1, H = 2, L = rng.int(1, 6), d = 3, r = 1 + d + d * d;
     const seq = [B, H, L, d];
-    const t = { Q: f32(seq), K: f32(seq), V: f32(seq), Z: f32([H, r, d], 0.3), kappa: f32([H, r]), dO: f32(seq) };
+    const dims = { B, H, L, d, featureMap: 'taylor2' as const, kParam: 'exp' as const, causal: false };
+    // taylor2's φ(q)ᵀk̃ is signed, so some draws nearly cancel the denominator and no float32
+    // kernel can meet 3e-5 there (CI once drew a row amplifying rounding ~100×): redraw those.
+    const draw = () => ({ Q: f32(seq), K: f32(seq), V: f32(seq), Z: f32([H, r, d], 0.3), kappa: f32([H, r]), dO: f32(seq) });
+    const argsOf = (t: ReturnType<typeof draw>) => [f64of(t.Q.data), f64of(t.K.data), f64of(t.V.data), f64of(t.Z.data), f64of(t.kappa.data)] as const;
+    let t = draw();
+    for (let tries = 0; Math.max(...ntkAttentionRef(...argsOf(t), dims).cond) > 10; tries++) {
+      expect(tries).toBeLessThan(100);
+      t = draw();
+    }
     const out = await runKernel('ntk-attention', t, ['--causal', 'false'], { feature_map: 'taylor2', k_param: 'exp' });
     expect(out.metadata.feature_map).toBe('taylor2');
-    const dims = { B, H, L, d, featureMap: 'taylor2' as const, kParam: 'exp' as const, causal: false };
-    const args = [f64of(t.Q.data), f64of(t.K.data), f64of(t.V.data), f64of(t.Z.data), f64of(t.kappa.data)] as const;
+    const args = argsOf(t);
     expect(relErr(out.tensors.O.data as Float32Array, ntkAttentionRef(...args, dims).o)).toBeLessThan(3e-5);
     const g = ntkAttentionBackwardRef(...args, f64of(t.dO.data), dims);
     expect(relErr(out.tensors.dZ.data as Float32Array, g.dz)).toBeLessThan(3e-5);

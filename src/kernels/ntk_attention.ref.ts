@@ -84,6 +84,13 @@ export interface NtkForwardRef {
   o: Float64Array;
   /** Prefix mass β_i = φ(q_i)ᵀk̃ / denominator. */
   beta: Float64Array;
+  /**
+   * Per row, (Σ_j e^{S_ij} + Σ_t |φ_t k̃_t|) / |denominator|: how much the denominator's sum
+   * cancels. Float32 rounding is amplified by about this factor, so where φ(q)ᵀk̃ can be
+   * negative (taylor2, identity k̃) a draw with a large value is ill-posed in float32,
+   * whatever the kernel does; tests redraw such inputs instead of loosening their bounds.
+   */
+  cond: Float64Array;
 }
 
 export function ntkAttentionRef(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, z: ArrayLike<number>, kappa: ArrayLike<number>, dims: NtkDims): NtkForwardRef {
@@ -93,6 +100,7 @@ export function ntkAttentionRef(q: ArrayLike<number>, k: ArrayLike<number>, v: A
   const r = featureDim(featureMap, d);
   const o = new Float64Array(B * H * L * d);
   const beta = new Float64Array(B * H * L);
+  const cond = new Float64Array(B * H * L);
   for (let b = 0; b < B; b++)
     for (let h = 0; h < H; h++) {
       const base = (b * H + h) * L * d;
@@ -108,10 +116,12 @@ export function ntkAttentionRef(q: ArrayLike<number>, k: ArrayLike<number>, v: A
           mx = Math.max(mx, c * dot);
         }
         const f = phi(featureMap, qi);
-        let pz = 0;
+        let pz = 0, pzAbs = 0;
         const num = new Float64Array(d);
         for (let t = 0; t < r; t++) {
-          pz += f[t] * kTilde(dims.kParam, kappa[h * r + t]);
+          const term = f[t] * kTilde(dims.kParam, kappa[h * r + t]);
+          pz += term;
+          pzAbs += Math.abs(term);
           for (let a = 0; a < d; a++) num[a] += f[t] * z[(h * r + t) * d + a];
         }
         let den = 0;
@@ -125,9 +135,10 @@ export function ntkAttentionRef(q: ArrayLike<number>, k: ArrayLike<number>, v: A
         const D = den + ea * pz;
         for (let a = 0; a < d; a++) o[base + i * d + a] = (acc[a] + ea * num[a]) / D;
         beta[(b * H + h) * L + i] = (ea * pz) / D;
+        cond[(b * H + h) * L + i] = (den + ea * pzAbs) / Math.abs(D);
       }
     }
-  return { o, beta };
+  return { o, beta, cond };
 }
 
 export interface NtkGradsRef {
