@@ -90,22 +90,22 @@ describe(`approximation-error experiment (seed ${seed})`, () => {
     expect(res.summary.filter((r) => r.method === 'closed').length).toBe(10); // m = 1 … 512
   });
 
-  it('training lowers the error from its initialisation (paper and robust parameterisations)', async () => {
-    // Both start at Z = 0 with a small attention sink (Y ≈ Y0, rel ≈ 1). After 100 Adam
-    // steps (lr 0.05) at m ≤ 4, 3 seeds gave 0.22-0.55 over all 36 points; the bound 0.8 of
-    // the initial error (1.45x above the worst seen) fails if the gradient has the wrong
-    // sign or never reaches (Z, k).
-    // A fixed draw: Adam at lr 0.05 oscillates on some draws (fresh seeds 777 and 1793000204
-    // left a taylor2 point above its start, with the fused and the split NTK kernels alike),
-    // so this test pins one draw that trains; the gradients themselves are checked against
-    // finite differences on fresh draws in the test below.
-    const res = await runApproxError(gpu, { d: 8, L: 16, heads: 2, evalSeqs: 2, trainSeqs: 2, trainMaxM: 2, steps: 100, lr: 0.05, methods: ['paper', 'robust'], maps: ['elu1', 'taylor2'], seeds: 1, seed: 12345 });
+  it('training lowers the training error from its initialisation (paper and robust parameterisations)', async () => {
+    // Both start at Z = 0 with a small attention sink (Y ≈ Y0, rel ≈ 1). 100 full-batch Adam
+    // steps (lr 0.05) at m ≤ 2 took the training MSE to 0.3-18% of its start over 16 seeds
+    // × 8 points (777, 1793000204, 12345, 1, 11 … 333); the bound 0.5 fails if the gradient has the wrong
+    // sign or never reaches (Z, k). The evaluation error is only required to be finite: with
+    // 2 training sequences taylor2's 1,168 Z entries can overfit (seed 777 left one point's
+    // evaluation error at 3× its start while its training MSE fell to 2%).
+    const res = await runApproxError(gpu, { d: 8, L: 16, heads: 2, evalSeqs: 2, trainSeqs: 2, trainMaxM: 2, steps: 100, lr: 0.05, methods: ['paper', 'robust'], maps: ['elu1', 'taylor2'], seeds: 1, seed });
     expect(res.points.length).toBe(2 * 2 * 2);
     for (const p of res.points) {
-      expect(p.initRel!).toBeGreaterThan(0.9);
-      expect(p.initRel!).toBeLessThan(1.1);
-      expect(p.rel!, `${p.method}/${p.map} m=${p.m}`).toBeLessThan(0.8 * p.initRel!);
-      expect(Number.isFinite(p.trainLoss!)).toBe(true);
+      const tag = `${p.method}/${p.map} m=${p.m}`;
+      expect(p.initRel!, tag).toBeGreaterThan(0.9);
+      expect(p.initRel!, tag).toBeLessThan(1.1);
+      expect(p.initTrainLoss!, tag).toBeGreaterThan(0);
+      expect(p.trainLoss!, tag).toBeLessThan(0.5 * p.initTrainLoss!);
+      expect(Number.isFinite(p.rel!), tag).toBe(true);
     }
   });
 });

@@ -50,6 +50,8 @@ export interface ApproxPoint {
   beta: number;
   /** Trained methods: rel before the first step (at the initialisation). */
   initRel?: number | null;
+  /** Trained methods: training MSE at the initialisation (before the first step). */
+  initTrainLoss?: number | null;
   /** Trained methods: final training MSE. */
   trainLoss?: number | null;
   /** Wall time of this point in ms (the target's time is counted in its first point). */
@@ -300,7 +302,7 @@ export async function runApproxError(gpu: Gpu, config: Partial<ApproxConfig> = {
                   const t2 = performance.now();
                   const label = `seed ${s + 1}/${cfg.seeds} m=${m} ${method} ${map}`;
                   const res = await train(gpu, cfg, method, map, tr, negT, ev, y, score, (u) => progress(u, label), cost.train(map, method));
-                  emit({ ...base, method, map, ...res.score, initRel: res.initRel, trainLoss: res.trainLoss, ms: performance.now() - t2 + firstMs });
+                  emit({ ...base, method, map, ...res.score, initRel: res.initRel, initTrainLoss: res.initTrainLoss, trainLoss: res.trainLoss, ms: performance.now() - t2 + firstMs });
                   firstMs = 0;
                 }
               }
@@ -364,7 +366,7 @@ async function train(
   score: (y: Tensor) => Promise<Score>,
   tick: (units: number) => void,
   units: number,
-): Promise<{ score: Score; initRel: number | null; trainLoss: number | null }> {
+): Promise<{ score: Score; initRel: number | null; initTrainLoss: number | null; trainLoss: number | null }> {
   const { heads: H, L, d } = cfg;
   const r = featureDim(map, d);
   const nZ = H * r * d;
@@ -407,9 +409,18 @@ async function train(
   const vz = zeros(nZ, 'adam.v.Z');
   const mk = zeros(nK, 'adam.m.kappa');
   const vk = zeros(nK, 'adam.v.kappa');
+  /** MSE(Y, T) over the training set at the current (Z, k). */
+  const trainMse = async () => {
+    if (robust) robustForward(gpu, kappa, k!, w!, z, shape);
+    ntkForward(gpu, tr, z, kappa, y, statsT, dimsT);
+    add(gpu, y, negT, dO);
+    const { sumSq } = await errorMetrics(gpu, dO);
+    return Number.isFinite(sumSq) ? sumSq / nY : null;
+  };
   try {
     ntkForward(gpu, ev, z, kappa, yEval, statsE, dimsE);
     const initRel = (await score(yEval)).rel;
+    const initTrainLoss = await trainMse();
 
     const perSync = units / Math.max(1, Math.ceil(cfg.steps / SYNC_EVERY));
     for (let step = 1; step <= cfg.steps; step++) {
@@ -426,13 +437,9 @@ async function train(
       }
     }
     if (cfg.steps === 0) tick(units);
-    if (robust) robustForward(gpu, kappa, k!, w!, z, shape);
-    ntkForward(gpu, tr, z, kappa, y, statsT, dimsT);
-    add(gpu, y, negT, dO);
-    const lossM = await errorMetrics(gpu, dO);
-    const trainLoss = Number.isFinite(lossM.sumSq) ? lossM.sumSq / nY : null;
+    const trainLoss = await trainMse();
     ntkForward(gpu, ev, z, kappa, yEval, statsE, dimsE);
-    return { score: await score(yEval), initRel, trainLoss };
+    return { score: await score(yEval), initRel, initTrainLoss, trainLoss };
   } finally {
     gpu.release(...ts);
   }
