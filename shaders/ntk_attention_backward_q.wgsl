@@ -2,7 +2,7 @@
 // Δ_i = g_i·o_i (used by the key and (Z, k̃) passes) and dQ_i (= or +=):
 //   dQ_i = c Σ_j dS_ij k_j + J_φ(q_i)ᵀ dΦ_i,   dS_ij = P_ij (g_i·v_j − Δ_i),
 //   dΦ_i = w_i (Z g_i − Δ_i k̃),  P_ij = e^{S_ij − a'_i}/D_i,  w_i = e^{−a'_i}/D_i.
-override FEATURE_MAP: u32 = 0u;
+#include "ntk_feature_map" // φ and its FEATURE_MAP override (0 = elu1, 1 = taylor2)
 // 0: skip the sequence keys (the split path: the prefix-attention backward did them, and dq
 // is accumulated); 1: the whole dQ (the fused path).
 override SEQ: u32 = 1u;
@@ -21,15 +21,8 @@ struct Params { B: u32, H: u32, L: u32, d: u32, r: u32, causal: u32, scale: f32,
 @group(0) @binding(10) var<storage, read_write> dq: array<f32>;
 
 fn phi_at(t: u32, x: ptr<function, array<f32, 64>>, d: u32) -> f32 {
-  let s = inverseSqrt(sqrt(f32(d)));
-  if (FEATURE_MAP == 0u) {
-    let u = (*x)[t] * s;
-    return select(exp(u), u + 1.0, u > 0.0);
-  }
-  if (t == 0u) { return 1.0; }
-  if (t <= d) { return (*x)[t - 1u] * s; }
-  let e = t - 1u - d;
-  return (*x)[e / d] * (*x)[e % d] * inverseSqrt(2.0 * f32(d));
+  let ab = phi_reads(t, d);
+  return phi_value(t, d, (*x)[ab.x], (*x)[ab.y]);
 }
 
 @compute @workgroup_size(64)
@@ -68,26 +61,15 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
   // dΦ_t = w (Z_t·g − Δ k̃_t), pushed through φ's Jacobian one feature at a time.
   let w = exp(-ap) / D;
-  let s = inverseSqrt(sqrt(f32(d)));
   for (var t = 0u; t < p.r; t++) {
     let zo = (h * p.r + t) * d;
     var zg = 0.0;
     for (var a = 0u; a < d; a++) { zg += z[zo + a] * gi[a]; }
     let dphi = w * (zg - dl * kt[h * p.r + t]);
-    if (FEATURE_MAP == 0u) {
-      let u = x[t] * s;
-      dx[t] += dphi * select(exp(u) * s, s, u > 0.0);
-    } else if (t >= 1u && t <= d) {
-      dx[t - 1u] += dphi * s;
-    } else if (t > d) {
-      // φ_t = x_a x_b / √(2d): ∂/∂x_a = x_b/√(2d), ∂/∂x_b = x_a/√(2d).
-      let e = t - 1u - d;
-      let ia = e / d;
-      let ib = e % d;
-      let c2 = inverseSqrt(2.0 * f32(d));
-      dx[ia] += dphi * x[ib] * c2;
-      dx[ib] += dphi * x[ia] * c2;
-    }
+    let ab = phi_reads(t, d);
+    let dphi_dx = phi_grads(t, d, x[ab.x], x[ab.y]);
+    dx[ab.x] += dphi * dphi_dx.x;
+    dx[ab.y] += dphi * dphi_dx.y;
   }
   for (var a = 0u; a < d; a++) {
     var r = dx[a];

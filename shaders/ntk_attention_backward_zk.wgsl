@@ -1,7 +1,7 @@
 // NTK-Attention backward for the adapter: one invocation per (h, t, col), col < d for
 // dZ[h, t, col] = Σ_{b,i} w_i φ_t(q_i) g_i[col], col = d for dk̃[h, t] = −Σ_{b,i} w_i φ_t(q_i) Δ_i.
 // Each output sums over the whole batch in a fixed order: deterministic without atomics.
-override FEATURE_MAP: u32 = 0u;
+#include "ntk_feature_map" // φ and its FEATURE_MAP override (0 = elu1, 1 = taylor2)
 
 struct Params { B: u32, H: u32, L: u32, d: u32, r: u32, accumulate: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -13,15 +13,8 @@ struct Params { B: u32, H: u32, L: u32, d: u32, r: u32, accumulate: u32 }
 @group(0) @binding(6) var<storage, read_write> dkt: array<f32>; // [H, r] (gradient w.r.t. k̃)
 
 fn phi_row(t: u32, off: u32, d: u32) -> f32 {
-  let s = inverseSqrt(sqrt(f32(d)));
-  if (FEATURE_MAP == 0u) {
-    let u = q[off + t] * s;
-    return select(exp(u), u + 1.0, u > 0.0);
-  }
-  if (t == 0u) { return 1.0; }
-  if (t <= d) { return q[off + t - 1u] * s; }
-  let e = t - 1u - d;
-  return q[off + e / d] * q[off + e % d] * inverseSqrt(2.0 * f32(d));
+  let ab = phi_reads(t, d);
+  return phi_value(t, d, q[off + ab.x], q[off + ab.y]);
 }
 
 @compute @workgroup_size(64)

@@ -9,7 +9,7 @@
 // gradient). When scores are large, e^{−a'} is tiny but the prefix term is then genuinely
 // negligible next to e^{S−a} = 1 for the top key, unless φᵀk̃ is comparably large, in
 // which case a' = log φᵀk̃ keeps the prefix term at O(1) and the sequence terms shrink.
-override FEATURE_MAP: u32 = 0u; // 0 = elu1 (r = d), 1 = taylor2 (r = 1 + d + d²)
+#include "ntk_feature_map" // φ and its FEATURE_MAP override (0 = elu1, 1 = taylor2)
 const MAXD: u32 = 64u;
 
 struct Params { B: u32, H: u32, L: u32, d: u32, r: u32, causal: u32, scale: f32, has_beta: u32 }
@@ -25,15 +25,8 @@ struct Params { B: u32, H: u32, L: u32, d: u32, r: u32, causal: u32, scale: f32,
 
 // φ_t(x) for one feature index t; x is the row already loaded into private memory.
 fn phi_at(t: u32, x: ptr<function, array<f32, 64>>, d: u32) -> f32 {
-  let s = inverseSqrt(sqrt(f32(d)));
-  if (FEATURE_MAP == 0u) {
-    let u = (*x)[t] * s;
-    return select(exp(u), u + 1.0, u > 0.0);
-  }
-  if (t == 0u) { return 1.0; }
-  if (t <= d) { return (*x)[t - 1u] * s; }
-  let e = t - 1u - d;
-  return (*x)[e / d] * (*x)[e % d] * inverseSqrt(2.0 * f32(d));
+  let ab = phi_reads(t, d);
+  return phi_value(t, d, (*x)[ab.x], (*x)[ab.y]);
 }
 
 @compute @workgroup_size(64)

@@ -5,7 +5,7 @@
 // Stability as in ntk_attention_forward.wgsl: both parts are scaled by e^{−a'} with
 // a' = max(ℓ, log φᵀk̃) when φᵀk̃ > 0 (else a' = ℓ), e^{−a'} computed directly. Writes the
 // same stats (a', D) as the fused forward, and β.
-override FEATURE_MAP: u32 = 0u; // 0 = elu1 (r = d), 1 = taylor2 (r = 1 + d + d²)
+#include "ntk_feature_map" // φ and its FEATURE_MAP override (0 = elu1, 1 = taylor2)
 
 struct Params { B: u32, H: u32, L: u32, d: u32, r: u32, has_beta: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -19,15 +19,8 @@ struct Params { B: u32, H: u32, L: u32, d: u32, r: u32, has_beta: u32 }
 @group(0) @binding(8) var<storage, read_write> beta: array<f32>;  // [B, H, L] (if has_beta)
 
 fn phi_at(t: u32, x: ptr<function, array<f32, 64>>, d: u32) -> f32 {
-  let s = inverseSqrt(sqrt(f32(d)));
-  if (FEATURE_MAP == 0u) {
-    let u = (*x)[t] * s;
-    return select(exp(u), u + 1.0, u > 0.0);
-  }
-  if (t == 0u) { return 1.0; }
-  if (t <= d) { return (*x)[t - 1u] * s; }
-  let e = t - 1u - d;
-  return (*x)[e / d] * (*x)[e % d] * inverseSqrt(2.0 * f32(d));
+  let ab = phi_reads(t, d);
+  return phi_value(t, d, (*x)[ab.x], (*x)[ab.y]);
 }
 
 fn row(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {

@@ -1,7 +1,7 @@
 // Closed-form NTK parameters from a prefix: one invocation per (h, t, col):
 //   Z[h, t, col] = Σ_p φ_t(pk_p) pv_p[col] (col < d),   k[h, t] = Σ_p φ_t(pk_p) (col = d).
 // A reduction over m in a fixed order, so any prefix length costs memory O(H·r·d).
-override FEATURE_MAP: u32 = 0u;
+#include "ntk_feature_map" // φ and its FEATURE_MAP override (0 = elu1, 1 = taylor2)
 struct Params { H: u32, m: u32, d: u32, r: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> pk: array<f32>; // [H, m, d]
@@ -10,15 +10,8 @@ struct Params { H: u32, m: u32, d: u32, r: u32 }
 @group(0) @binding(4) var<storage, read_write> kk: array<f32>; // [H, r]
 
 fn phi_row(t: u32, off: u32, d: u32) -> f32 {
-  let s = inverseSqrt(sqrt(f32(d)));
-  if (FEATURE_MAP == 0u) {
-    let u = pk[off + t] * s;
-    return select(exp(u), u + 1.0, u > 0.0);
-  }
-  if (t == 0u) { return 1.0; }
-  if (t <= d) { return pk[off + t - 1u] * s; }
-  let e = t - 1u - d;
-  return pk[off + e / d] * pk[off + e % d] * inverseSqrt(2.0 * f32(d));
+  let ab = phi_reads(t, d);
+  return phi_value(t, d, pk[off + ab.x], pk[off + ab.y]);
 }
 
 @compute @workgroup_size(64)

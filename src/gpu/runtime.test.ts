@@ -6,7 +6,7 @@ import { GpuError } from './errors';
 import { nodeGPU } from './node';
 import { params } from './params';
 import { Gpu } from './runtime';
-import { preprocess } from './shaders';
+import { expandShader, preprocess } from './shaders';
 
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures', `${name}.wgsl`), 'utf8');
 async function fixtureGpu() {
@@ -25,6 +25,27 @@ describe('preprocessor', () => {
     expect(preprocess(nested, { A: 1, B: 0 }).trim()).toBe('a!b');
     expect(preprocess(nested, { A: 0, B: 1 }).trim()).toBe('b');
     expect(preprocess(nested, {}).trim()).toBe('');
+  });
+  it('includes other shaders with the same defines, each once, remembering where lines came from', () => {
+    const files: Record<string, string> = {
+      main: ['#include "lib"', 'main ${V}', '#include "lib"', '#if X', '#include "other"', '#endif'].join('\n'),
+      lib: ['#include "main"', 'lib ${V}', '#if X', 'lib x', '#endif'].join('\n'),
+      other: 'other',
+    };
+    const src = (n: string) => {
+      if (!(n in files)) throw new Error(`no shaders/${n}.wgsl`);
+      return files[n];
+    };
+    const on = expandShader('main', src, { V: 7, X: 1 });
+    expect(on.code.split('\n')).toEqual(['', 'lib 7', '', 'lib x', '', 'main 7', '', '', 'other', '']);
+    expect(on.origin.map((o) => `${o.file}:${o.line}`)).toEqual(['lib:1', 'lib:2', 'lib:3', 'lib:4', 'lib:5', 'main:2', 'main:3', 'main:4', 'other:1', 'main:6']);
+    // Inside an inactive branch an include reads nothing (a missing file is no error there).
+    files.other = '';
+    delete files.other;
+    expect(expandShader('main', src, { V: 0 }).code.split('\n')).toEqual(['', 'lib 0', '', '', '', 'main 0', '', '', '', '']);
+    expect(() => expandShader('main', src, { V: 0, X: 1 })).toThrow(/main\.wgsl:5: #include "other": no shaders\/other\.wgsl/);
+    expect(() => preprocess('#include lib', {}, 'foo')).toThrow(/foo\.wgsl:1: bad #include/);
+    expect(() => preprocess('#include "lib"', {}, 'foo')).toThrow(/foo\.wgsl:1: #include "lib" needs a shader source/);
   });
   it('rejects malformed input with the file and line', () => {
     expect(() => preprocess('#if A\nx', {}, 'foo')).toThrow(/foo\.wgsl: unterminated/);
@@ -89,6 +110,17 @@ describe('runtime', () => {
     expect(err).toBeInstanceOf(GpuError);
     expect((err as GpuError).kind).toBe('shader-compile');
     expect((err as GpuError).message).toMatch(/broken\.wgsl:4:/);
+    gpu.destroy();
+  });
+  it('names the included file and its line when the error is in an included shader', async () => {
+    const gpu = await fixtureGpu();
+    gpu.kernel({ shader: 'uses_broken_helper', bindings: ['rw'] });
+    const err = await gpu.sync().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((err as GpuError).kind).toBe('shader-compile');
+    expect((err as GpuError).message).toMatch(/broken_helper\.wgsl:4:/);
     gpu.destroy();
   });
   it('rejects mismatched bindings with a message naming the kernel', async () => {

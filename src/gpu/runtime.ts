@@ -3,7 +3,7 @@
 // readback of only what is asked for, GPU timing, and errors that name the shader.
 import type { AcquiredDevice, AdapterReport } from './device';
 import { GpuError } from './errors';
-import { preprocess, type Defines, type ShaderSource } from './shaders';
+import { expandShader, type Defines, type ShaderSource } from './shaders';
 import type { Params } from './params';
 
 /** How a kernel binds each buffer: `uniform` params, read-only or read-write storage. */
@@ -121,7 +121,7 @@ export class Gpu {
     const key = `${shader}|${JSON.stringify(defines)}`;
     let mod = this.modules.get(key);
     if (!mod) {
-      const code = preprocess(this.shaderSource(shader), defines, shader);
+      const { code, origin } = expandShader(shader, this.shaderSource, defines);
       this.device.pushErrorScope('validation');
       mod = this.device.createShaderModule({ code, label: shader });
       const m = mod;
@@ -129,7 +129,10 @@ export class Gpu {
         Promise.all([this.device.popErrorScope(), m.getCompilationInfo()]).then(([err, info]) => {
           const msgs = info.messages
             .filter((x) => x.type === 'error')
-            .map((x) => `${shader}.wgsl:${x.lineNum}:${x.linePos}: ${x.message}`);
+            .map((x) => {
+              const at = origin[x.lineNum - 1] ?? { file: shader, line: x.lineNum };
+              return `${at.file}.wgsl:${at.line}:${x.linePos}: ${x.message}`;
+            });
           if (msgs.length || err) {
             return new GpuError('shader-compile', `WGSL compile error in shaders/${shader}.wgsl\n${msgs.join('\n') || err?.message}`);
           }

@@ -9,18 +9,42 @@ export type Defines = Record<string, string | number | boolean>;
 
 /**
  * A deliberately small preprocessor, for choices that WGSL override constants cannot
- * express (e.g. whole code paths for a feature map, array lengths used as types).
+ * express (e.g. whole code paths for a feature map, array lengths used as types), and for
+ * code several kernels share (WGSL has no modules).
  *
  *   #if NAME            (true when NAME is defined and not 0/false)
  *   #if NAME == VALUE   (string comparison after String())
  *   #elif … / #else / #endif   (nestable)
  *   ${NAME}             textual substitution of a define's value
+ *   #include "other"    the text of shaders/other.wgsl, preprocessed with the same defines;
+ *                       each file at most once per shader (later includes of it are empty)
  *
- * Directive lines are replaced by empty lines so that compiler line numbers still match
- * the `.wgsl` file.
+ * Directive lines become empty lines, and every output line remembers which file and line
+ * it came from, so compiler messages point into the right `.wgsl` file.
  */
 export function preprocess(src: string, defines: Defines = {}, name = 'shader'): string {
+  return expand(src, defines, name, null, new Set([name])).lines.join('\n');
+}
+
+/** Where an output line came from. */
+export interface SourceLine {
+  file: string;
+  line: number;
+}
+
+/** shaders/<name>.wgsl, preprocessed, with includes resolved through `source`. */
+export function expandShader(name: string, source: ShaderSource, defines: Defines = {}): { code: string; origin: SourceLine[] } {
+  const { lines, origin } = expand(source(name), defines, name, source, new Set([name]));
+  return { code: lines.join('\n'), origin };
+}
+
+function expand(src: string, defines: Defines, name: string, source: ShaderSource | null, included: Set<string>): { lines: string[]; origin: SourceLine[] } {
   const out: string[] = [];
+  const origin: SourceLine[] = [];
+  const emit = (text: string, line: number) => {
+    out.push(text);
+    origin.push({ file: name, line });
+  };
   // Stack of frames: active = this branch emits; taken = some branch of this #if already emitted.
   const stack: { active: boolean; taken: boolean; parentActive: boolean }[] = [];
   const isActive = () => (stack.length === 0 ? true : stack[stack.length - 1].active);
@@ -42,34 +66,53 @@ export function preprocess(src: string, defines: Defines = {}, name = 'shader'):
       const parentActive = isActive();
       const c = parentActive && evalCond(t.slice(4), lineNo);
       stack.push({ active: c, taken: c, parentActive });
-      out.push('');
+      emit('', lineNo);
     } else if (t.startsWith('#elif ')) {
       const f = stack[stack.length - 1];
       if (!f) throw new Error(`${name}.wgsl:${lineNo}: #elif without #if`);
       const c = f.parentActive && !f.taken && evalCond(t.slice(6), lineNo);
       f.active = c;
       f.taken = f.taken || c;
-      out.push('');
+      emit('', lineNo);
     } else if (t === '#else') {
       const f = stack[stack.length - 1];
       if (!f) throw new Error(`${name}.wgsl:${lineNo}: #else without #if`);
       f.active = f.parentActive && !f.taken;
       f.taken = true;
-      out.push('');
+      emit('', lineNo);
     } else if (t === '#endif') {
       if (!stack.pop()) throw new Error(`${name}.wgsl:${lineNo}: #endif without #if`);
-      out.push('');
+      emit('', lineNo);
+    } else if (t.startsWith('#include')) {
+      const m = t.match(/^#include\s+"([A-Za-z0-9_]+)"\s*(?:\/\/.*)?$/);
+      if (!m) throw new Error(`${name}.wgsl:${lineNo}: bad #include, expected #include "name"`);
+      if (!isActive() || included.has(m[1])) {
+        emit('', lineNo);
+        continue;
+      }
+      if (!source) throw new Error(`${name}.wgsl:${lineNo}: #include "${m[1]}" needs a shader source`);
+      included.add(m[1]);
+      let text: string;
+      try {
+        text = source(m[1]);
+      } catch (e) {
+        throw new Error(`${name}.wgsl:${lineNo}: #include "${m[1]}": ${(e as Error).message}`);
+      }
+      const sub = expand(text, defines, m[1], source, included);
+      out.push(...sub.lines);
+      origin.push(...sub.origin);
     } else if (isActive()) {
-      out.push(
+      emit(
         line.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, k: string) => {
           if (!(k in defines)) throw new Error(`${name}.wgsl:${lineNo}: \${${k}} is not defined`);
           return String(defines[k]);
         }),
+        lineNo,
       );
     } else {
-      out.push('');
+      emit('', lineNo);
     }
   }
   if (stack.length) throw new Error(`${name}.wgsl: unterminated #if`);
-  return out.join('\n');
+  return { lines: out, origin };
 }
