@@ -3,9 +3,9 @@ import { expect, test, type Page } from '@playwright/test';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, exportBase, importAdapter, importBase, unzipFiles, zipFiles } from '../src/io/checkpoint';
 import { readSafetensors } from '../src/io/safetensors';
 
-// Export, import and persistence in headless Chromium on SwiftShader WebGPU. One page does
-// the whole journey so the base model is pretrained once; the reload reads it back from
-// IndexedDB. Downloads are unpacked and checked here in Node with the project's own readers.
+// Export, import and persistence in headless Chromium on SwiftShader WebGPU, starting from
+// the shipped base model; one page does the whole journey, reloads included. Downloads are
+// unpacked and checked here in Node with the project's own readers.
 const SHOTS = 'test-results/screenshots';
 
 async function shot(page: Page, name: string) {
@@ -126,9 +126,13 @@ test('export an adapter and the base, re-import it, refuse bad files, keep runs 
   expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
   await page.setViewportSize({ width: 1280, height: 900 });
 
-  // A reload shows the finished run and the imported entry again (not the base-change note:
-  // the original base comes back), and the kept zips.
+  // A reload shows the finished run and the imported entry again (the base-change note is
+  // not a run), the kept zips, and the imported base: it was the user's choice, so it is
+  // kept too, until "Use the default base model".
   await page.reload();
+  const baseLine = page.locator('.base-line').first();
+  await expect(baseLine).toContainText('imported from other-base.zip', { timeout: 120_000 });
+  await expect(baseLine).toContainText('kept from an earlier visit');
   await expect(rows(page)).toHaveCount(2, { timeout: 60_000 });
   await expect(rows(page).nth(0)).toContainText('prefix m=16');
   await expect(rows(page).nth(1)).toContainText('imported prefix m=16');
@@ -141,6 +145,9 @@ test('export an adapter and the base, re-import it, refuse bad files, keep runs 
   expect(again.name).toBe(adapter.name);
   expect(Buffer.from(again.bytes).equals(Buffer.from(adapter.bytes))).toBe(true);
   await shot(page, '05-restored');
+  await page.getByRole('button', { name: 'Use the default base model' }).click();
+  await expect(baseLine).toContainText('loaded from models/base', { timeout: 120_000 });
+  await expect(page.getByRole('button', { name: 'Use the default base model' })).toHaveCount(0);
 
   // Clear saved runs (after confirming): gone now and after another reload.
   page.once('dialog', (dlg) => void dlg.accept());
@@ -149,6 +156,7 @@ test('export an adapter and the base, re-import it, refuse bad files, keep runs 
   await expect(exchangeMessage(page)).toContainText('Cleared 2 saved runs and 2 files');
   await page.reload();
   await expect(page.getByTestId('saved-summary')).toContainText('0 saved runs, 0 files');
+  await expect(baseLine).toContainText('loaded from models/base', { timeout: 120_000 });
   await expect(rows(page)).toHaveCount(0);
   await shot(page, '06-cleared');
 });

@@ -1,6 +1,7 @@
 // The current run at a glance: progress with ETA, speed (first step excluded: it compiles
 // the shaders), losses, and plain messages when a run diverges or the device is lost.
-import { activeRun, useApp } from './store';
+import { activeRun, restoreDefaultBase, useApp } from './store';
+import type { BaseInfo } from './worker/protocol';
 import { RunButtons } from './Controls';
 import { formatDuration, progressOf } from './runs';
 
@@ -20,19 +21,40 @@ function fmt(x: number | null | undefined, digits = 3): string {
   return x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
 }
 
+/** Where the base model came from, in words. */
+export function baseOrigin(i: BaseInfo): string {
+  const kept = i.kept ? '; kept from an earlier visit' : '';
+  if (i.importedFrom) return `imported from ${i.importedFrom} (fingerprint ${i.fingerprint}${kept})`;
+  if (i.source === 'files') {
+    return `pretrained on Moby Dick${i.steps ? ` for ${i.steps} steps` : ''}${i.finalLoss !== undefined ? ` to validation loss ${fmt(i.finalLoss)}` : ''}, loaded from models/base (fingerprint ${i.fingerprint})`;
+  }
+  return `pretrained here on ${i.corpus ?? 'Moby Dick'} (${i.steps} steps, loss ${fmt(i.finalLoss)}${i.cached || i.kept ? '; kept from an earlier visit' : ''})`;
+}
+
 function BaseStatusLine() {
   const base = useApp((s) => s.base);
   if (base.state === 'ready' && base.info) {
     const i = base.info;
     const c = i.modelConfig;
-    const how =
-      i.source === 'files'
-        ? `pretrained on Moby Dick${i.steps ? ` for ${i.steps} steps` : ''}${i.finalLoss !== undefined ? ` to validation loss ${fmt(i.finalLoss)}` : ''}, loaded from models/base (fingerprint ${i.fingerprint})`
-        : `pretrained here on ${i.corpus ?? 'Moby Dick'} (${i.steps} steps, loss ${fmt(i.finalLoss)}${i.cached ? '; kept from an earlier visit' : ''})`;
     return (
-      <p className="base-line">
-        Base model: {c.nLayer} {c.nLayer === 1 ? 'layer' : 'layers'}, {c.nHead} {c.nHead === 1 ? 'head' : 'heads'}, width {c.nEmbd}, context {c.contextLength}, {i.params.toLocaleString()} parameters, {how}.
-      </p>
+      <>
+        <p className="base-line">
+          Base model: {c.nLayer} {c.nLayer === 1 ? 'layer' : 'layers'}, {c.nHead} {c.nHead === 1 ? 'head' : 'heads'}, width {c.nEmbd}, context {c.contextLength}, {i.params.toLocaleString()} parameters, {baseOrigin(i)}.
+          {i.chosen && (
+            <>
+              {' '}
+              <button type="button" className="link-button" onClick={restoreDefaultBase}>
+                Use the default base model
+              </button>
+            </>
+          )}
+        </p>
+        {i.notKept && (
+          <p role="status" className="warn-line">
+            This base model works now but will not be here after a reload: {i.notKept}. Export it to keep it.
+          </p>
+        )}
+      </>
     );
   }
   if (base.state === 'error') {

@@ -96,7 +96,7 @@ describe('the worker job (Node GPU, tiny sizes)', () => {
       },
       ensureGpu: async () => gpu,
       currentBase: () => null,
-      replaceBase: (b) => replaced.push(b),
+      replaceBase: async (b) => void replaced.push(b),
       readText: nodeReader(),
       enqueue: (job) => {
         chain = chain.then(job);

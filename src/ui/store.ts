@@ -84,6 +84,12 @@ export function sendToEngine(m: ToWorker): boolean {
   return true;
 }
 
+/** "Use the default base model": the worker forgets the chosen (imported or pretrained)
+ *  base, here and in this browser's storage, and loads the shipped one. */
+export function restoreDefaultBase() {
+  if (sendToEngine({ type: 'reset-base' })) set((s) => ({ base: { ...s.base, state: 'loading', message: 'loading the default base model', fraction: 0 } }));
+}
+
 let noticeId = 0;
 export function addNotice(kind: Notice['kind'], text: string) {
   set((s) => ({ notices: [...s.notices, { id: ++noticeId, kind, text }] }));

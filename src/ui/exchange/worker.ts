@@ -26,7 +26,8 @@ export interface ExchangeDeps {
   buildTask: (c: RunConfig, T: number, b: BaseModel, userText?: UserText) => Promise<{ task: Task; label: string }>;
   prefixMassByHead: (g: Gpu, model: GptGpu) => Promise<number[][] | null>;
   /** Makes `b` the base of every later run (and clears what depended on the old one). */
-  replaceBase: (b: BaseModel) => void;
+  /** Makes `b` the base (and keeps it for the next visit; b.info says if that failed). */
+  replaceBase: (b: BaseModel) => Promise<void>;
   /** Runs `job` after the run (or import) before it, as runs themselves are queued. */
   enqueue: (job: () => Promise<void>) => void;
 }
@@ -157,7 +158,7 @@ export function createExchange(d: ExchangeDeps) {
         info: { source: 'files', modelConfig: imp.config, params: countParams(specs), vocabSize: imp.vocab.size, fingerprint: imp.fingerprint, importedFrom: m.fileName, ms: performance.now() - t0 },
       };
       fingerprints.set(b, Promise.resolve(imp.fingerprint));
-      d.replaceBase(b);
+      await d.replaceBase(b);
       d.post({ type: 'base-ready', info: b.info });
       d.post({ type: 'imported-base', requestId: m.requestId, info: b.info, fingerprint: imp.fingerprint, previousFingerprint: previous });
     } catch (e) {

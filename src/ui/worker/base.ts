@@ -61,7 +61,12 @@ export function symbolsFor(vocab: Vocab): SyntheticSymbols | null {
 /** Where the shipped base model lives, relative to public/. */
 export const SHIPPED_DIR = 'models/base';
 
+/** The base a run starts from: the one the user chose on an earlier visit (imported or
+ *  pretrained in the page) if this browser kept it, else the shipped one, else a short
+ *  pretraining run. */
 export async function loadBaseModel(gpu: Gpu, opts: BaseLoadOptions): Promise<BaseModel> {
+  const kept = await loadKeptBase();
+  if (kept) return kept;
   const shipped = opts.readBytes ? await loadShipped(opts) : null;
   return shipped ?? pretrainBase(gpu, opts, defaultPretrainSpec(gpu.report.isFallbackAdapter));
 }
@@ -172,21 +177,62 @@ async function cacheGet(key: string): Promise<CachedBase | null> {
   }
 }
 
-async function cachePut(key: string, value: CachedBase): Promise<void> {
+/** Stores `value` under `key` (null: delete it); resolves to null, or why it failed. */
+async function cachePut(key: string, value: CachedBase | null): Promise<string | null> {
   const db = await openDb();
-  if (!db) return;
-  await new Promise<void>((resolve) => {
+  if (!db) return 'this browser offers no IndexedDB here';
+  const failed = await new Promise<string | null>((resolve) => {
     try {
       const tx = db.transaction(STORE, 'readwrite');
-      tx.objectStore(STORE).put(value, key);
-      tx.oncomplete = () => resolve();
-      tx.onerror = () => resolve();
-      tx.onabort = () => resolve();
-    } catch {
-      resolve();
+      if (value) tx.objectStore(STORE).put(value, key);
+      else tx.objectStore(STORE).delete(key);
+      tx.oncomplete = () => resolve(null);
+      tx.onerror = () => resolve(tx.error?.message ?? 'IndexedDB refused the write');
+      tx.onabort = () => resolve(tx.error?.message ?? 'IndexedDB aborted the write (storage full?)');
+    } catch (e) {
+      resolve(e instanceof Error ? e.message : String(e));
     }
   });
   db.close();
+  return failed;
+}
+
+// ---------------------------------------------------------------- the user's chosen base
+// An imported or explicitly pretrained base replaces the default one; it is kept under one
+// key of the same store so that a reload brings it back (and "Use the default base model"
+// forgets it).
+
+const KEPT_KEY = 'chosen-base';
+
+/** Keeps `b` as the base to restore on the next visit; resolves to null, or why it could not. */
+export function keepChosenBase(b: BaseModel): Promise<string | null> {
+  return cachePut(KEPT_KEY, { config: b.config, chars: [...b.vocab.chars], params: [...b.params], info: b.info });
+}
+
+/** Forgets the kept base: the next load takes the shipped (or default pretrained) one. */
+export async function forgetChosenBase(): Promise<void> {
+  await cachePut(KEPT_KEY, null);
+}
+
+/** The kept base, or null when there is none or it does not fit its own config (then it is
+ *  forgotten: a half-written or older record must not block the default base). */
+async function loadKeptBase(): Promise<BaseModel | null> {
+  const t0 = performance.now();
+  const hit = await cacheGet(KEPT_KEY);
+  if (!hit) return null;
+  const ok = (() => {
+    try {
+      const params = new Map(hit.params);
+      return baseParamSpecs(hit.config).every((sp) => params.get(sp.name)?.length === sp.numel) && Vocab.fromJSON({ chars: hit.chars }).size === hit.config.vocabSize;
+    } catch {
+      return false;
+    }
+  })();
+  if (!ok) {
+    await forgetChosenBase();
+    return null;
+  }
+  return { config: hit.config, vocab: Vocab.fromJSON({ chars: hit.chars }), params: new Map(hit.params), info: { ...hit.info, chosen: true, kept: true, ms: performance.now() - t0 } };
 }
 
 /** Pretrains a base model from scratch (full training, GPT-2 initialisation) on a built-in

@@ -15,7 +15,7 @@ import { RunControl } from '../../train/control';
 import { train } from '../../train/trainer';
 import { createExchange } from '../exchange/worker';
 import { createExperiments } from '../experiments/worker';
-import { loadBaseModel, symbolsFor, type BaseModel } from './base';
+import { forgetChosenBase, keepChosenBase, loadBaseModel, symbolsFor, type BaseModel } from './base';
 import { createPretrain } from './pretrain';
 import type { FromWorker, ToWorker, UserText } from './protocol';
 
@@ -121,6 +121,30 @@ function enqueueRun(runId: string, config: RunConfig, userText?: UserText) {
   });
 }
 
+/** The user chose a base (imported, or pretrained with the panel): it replaces the current
+ *  one now, and is kept in this browser so a reload brings it back. */
+async function replaceBase(b: BaseModel): Promise<void> {
+  base = Promise.resolve(b);
+  taskCache.clear(); // tasks are encoded with the old base's vocabulary
+  const failed = await keepChosenBase({ ...b, info: { ...b.info, chosen: true } });
+  b.info = { ...b.info, chosen: true, ...(failed ? { notKept: failed } : {}) };
+}
+
+/** "Use the default base model": forget the chosen base and load the shipped (or default
+ *  pretrained) one, after whatever is queued. */
+function resetBase() {
+  chain = chain.then(async () => {
+    await forgetChosenBase();
+    base = null;
+    taskCache.clear();
+    try {
+      await ensureBase(await ensureGpu());
+    } catch {
+      // ensureBase posted base-failed; ensureGpu failures were reported by init
+    }
+  });
+}
+
 /** Export and import (exchange/worker.ts): it keeps finished runs' trained tensors, and its
  *  imports wait in the run queue. */
 const exchange = createExchange({
@@ -130,10 +154,7 @@ const exchange = createExchange({
   currentBase: () => base,
   buildTask,
   prefixMassByHead,
-  replaceBase: (b) => {
-    base = Promise.resolve(b);
-    taskCache.clear(); // tasks are encoded with the old base's vocabulary
-  },
+  replaceBase,
   enqueue: (job) => {
     chain = chain.then(job);
   },
@@ -158,10 +179,7 @@ const pretrainer = createPretrain({
   post,
   ensureGpu,
   currentBase: () => base,
-  replaceBase: (b) => {
-    base = Promise.resolve(b);
-    taskCache.clear(); // tasks are encoded with the old base's vocabulary
-  },
+  replaceBase,
   readText,
   enqueue: (job) => {
     chain = chain.then(job);
@@ -259,6 +277,9 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
       break;
     case 'pretrain-stop':
       pretrainer.stop();
+      break;
+    case 'reset-base':
+      resetBase();
       break;
   }
 };

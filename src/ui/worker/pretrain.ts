@@ -14,7 +14,8 @@ export interface PretrainDeps {
   post: (m: FromWorker) => void;
   ensureGpu: () => Promise<Gpu>;
   currentBase: () => Promise<BaseModel> | null;
-  replaceBase: (b: BaseModel) => void;
+  /** Makes `b` the base (and keeps it for the next visit; b.info says if that failed). */
+  replaceBase: (b: BaseModel) => Promise<void>;
   readText: ReadText;
   enqueue: (job: () => Promise<void>) => void;
 }
@@ -71,7 +72,7 @@ export function createPretrain(d: PretrainDeps) {
       const previous = cur ? await cur.then((p) => p.info.fingerprint ?? baseFingerprint(p.config, p.params), () => null) : null;
       const fingerprint = await baseFingerprint(b.config, b.params);
       b.info = { ...b.info, fingerprint };
-      d.replaceBase(b);
+      await d.replaceBase(b);
       d.post({ type: 'base-ready', info: b.info });
       d.post({ type: 'pretrain-done', info: b.info, fingerprint, previousFingerprint: previous });
     } catch (e) {

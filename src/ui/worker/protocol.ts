@@ -32,7 +32,9 @@ export type ToWorker =
   | ExperimentToWorker
   /** Pretrain a new base model with these sizes (pretrain.ts); it replaces the base when done. */
   | { type: 'pretrain-base'; settings: PretrainSettings }
-  | { type: 'pretrain-stop' };
+  | { type: 'pretrain-stop' }
+  /** Forget the chosen base and load the default one (shipped, else pretrained here). */
+  | { type: 'reset-base' };
 
 export interface BaseInfo {
   /** Where the weights came from: shipped files, or a short pretraining run in this worker. */
@@ -50,6 +52,13 @@ export interface BaseInfo {
   importedFrom?: string;
   /** Pretrained earlier and read back from this browser's IndexedDB. */
   cached?: boolean;
+  /** The user chose this base (imported it, or pretrained it with the panel): it replaced
+   *  the default one, and "Use the default base model" brings that back. */
+  chosen?: boolean;
+  /** A chosen base read back from this browser on a later visit. */
+  kept?: boolean;
+  /** Why a chosen base could not be kept for the next visit (it works for this one). */
+  notKept?: string;
   /** Pretrained here: the corpus it was trained on (for the base-model line). */
   corpus?: string;
   ms: number;
