@@ -49,11 +49,15 @@ function lowRank(za: Float64Array, zb: Float64Array, H: number, r: number, s: nu
 async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
   const { B, H, L, d } = c;
   const r = featureDim(c.featureMap, d);
-  // Redraw inputs whose denominator nearly cancels (taylor2 or identity k̃, where φ(q)ᵀk̃ is
-  // signed; a few percent of draws): float32 rounding is amplified there by the cancellation
-  // factor (ntkAttentionRef's cond), not by anything the kernel does.
+  // Redraw ill-conditioned inputs: a denominator that nearly cancels (taylor2 or identity
+  // k̃, where φ(q)ᵀk̃ is signed; a few percent of draws) or a dK whose terms nearly cancel
+  // (one key dominating its row: with L = 1, dK ∝ β, and a draw with β ≈ 1e-3 gave 8e-5).
+  // Float32 rounding is amplified there by the cancellation factor (the references' cond
+  // and dkCancel), not by anything the kernel does.
+  const illPosed = (x: ReturnType<typeof inputs>) =>
+    Math.max(...ntkAttentionRef(x.q, x.k, x.v, x.z, x.kappa, c).cond) > 10 || ntkAttentionBackwardRef(x.q, x.k, x.v, x.z, x.kappa, x.g, c).dkCancel > 30;
   let x = inputs(rng, c);
-  for (let tries = 0; Math.max(...ntkAttentionRef(x.q, x.k, x.v, x.z, x.kappa, c).cond) > 10; tries++) {
+  for (let tries = 0; illPosed(x); tries++) {
     if (tries >= 100) throw new Error(`ntk_attention check: no well-conditioned draw for ${JSON.stringify(c)}`);
     x = inputs(rng, c);
   }

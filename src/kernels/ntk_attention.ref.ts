@@ -147,6 +147,12 @@ export interface NtkGradsRef {
   dv: Float64Array;
   dz: Float64Array;
   dkappa: Float64Array;
+  /**
+   * ‖Σ |terms|‖ / ‖dK‖: how much dK's sums cancel. dS_ij = P_ij (g_i·v_j − Δ_i) nearly
+   * cancels when one key dominates row i (then o_i ≈ v_j and Δ_i = g_i·o_i ≈ g_i·v_j), and
+   * float32 rounding is amplified by about this factor (it is ~1/β for one key and one row).
+   */
+  dkCancel: number;
 }
 
 export function ntkAttentionBackwardRef(
@@ -162,6 +168,7 @@ export function ntkAttentionBackwardRef(
   const dv = new Float64Array(v.length);
   const dz = new Float64Array(z.length);
   const dkt = new Float64Array(H * r);
+  const dkAbs = new Float64Array(k.length);
   for (let b = 0; b < B; b++)
     for (let h = 0; h < H; h++) {
       const base = (b * H + h) * L * d;
@@ -196,6 +203,7 @@ export function ntkAttentionBackwardRef(
             dv[base + j * d + a] += p * gi[a];
             dq[base + i * d + a] += c * ds * k[base + j * d + a];
             dk[base + j * d + a] += c * ds * qi[a];
+            dkAbs[base + j * d + a] += Math.abs(c * p * qi[a]) * (Math.abs(gv) + Math.abs(delta));
           }
         }
         const dphi = new Float64Array(r);
@@ -214,7 +222,9 @@ export function ntkAttentionBackwardRef(
       }
     }
   const dkappa = Float64Array.from(dkt, (g, idx) => g * kTildeGrad(kParam, kappa[idx]));
-  return { dq, dk, dv, dz, dkappa };
+  const norm = (a: Float64Array) => Math.sqrt(a.reduce((acc, x) => acc + x * x, 0));
+  const dkNorm = norm(dk);
+  return { dq, dk, dv, dz, dkappa, dkCancel: dkNorm > 0 ? norm(dkAbs) / dkNorm : 1 };
 }
 
 /** Closed form from a prefix: k = Σ_p φ(p_p), Z = Σ_p φ(p_p) w_pᵀ (per head). */
