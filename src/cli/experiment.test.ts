@@ -53,6 +53,14 @@ describe(`experiment command (seed ${seed})`, () => {
     expect(header).toBeGreaterThan(0);
     expect(out[header + 4]).toMatch(/^\s+8\s+\d/);
     expect(out.some((l) => /fitted slope/.test(l))).toBe(true);
+    // The training-MSE table: trained columns only, rows for the trained m only.
+    const t = out.findIndex((l) => l.startsWith('trained methods: final / initial training MSE'));
+    expect(t).toBeGreaterThan(header);
+    expect(out[t + 1]).toContain('robust/elu1');
+    expect(out[t + 1]).not.toContain('closed/');
+    expect(out[t + 2]).toMatch(/^\s+1\s+\S+\s+\d\.\d+±/);
+    expect(out[t + 3]).toMatch(/^\s+2\s/);
+    expect(out[t + 4] ?? '').not.toMatch(/^\s+4\s/);
     expect(err.some((l) => l.includes(`wrote ${r.points.length} points to ${file}`))).toBe(true);
   });
 

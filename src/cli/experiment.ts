@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import type { FeatureMapName } from '../train/config';
 import { APPROX_MAPS, APPROX_METHODS, DEFAULT_APPROX_CONFIG, PREFIX_MODES, resolveApproxConfig, type ApproxMethod } from '../experiments/approx_config';
 import type { PrefixMode } from '../experiments/approx_data';
-import { runApproxError, type ApproxResult } from '../experiments/approx_error';
+import { overfitPoints, runApproxError, type ApproxResult } from '../experiments/approx_error';
 import { ArgError, defineCommand, type CliContext, type OptionSpec } from './args';
 import { loadBase, writeJson } from './common';
 import { ENGINE_EXPERIMENTS, schemaOptions, settingsFrom } from './experiment_runs';
@@ -176,13 +176,15 @@ export function formatApproxTables(r: ApproxResult): string[] {
   const w = Math.max(15, ...cols.map((c) => c.length + 1));
   const out: string[] = [];
   const n = r.config.seeds;
-  const table = (title: string, pick: (s: (typeof r.summary)[number]) => { mean: number; std: number }) => {
+  const table = (title: string, pick: (s: (typeof r.summary)[number]) => { mean: number; std: number }, only: (col: string) => boolean = () => true) => {
+    const shown = cols.filter(only);
     out.push('', `${title} (mean±std over ${n} seed${n > 1 ? 's' : ''})`);
-    out.push(`${'m'.padStart(7)}  ${'β'.padEnd(6)}${cols.map((c) => c.padStart(w)).join('')}`);
+    out.push(`${'m'.padStart(7)}  ${'β'.padEnd(6)}${shown.map((c) => c.padStart(w)).join('')}`);
     for (const m of ms) {
       const betaRow = cols.map((c) => cell.get(`${c}|${m}`)).find(Boolean);
       const beta = betaRow ? fmt(betaRow.beta.mean) : '';
-      out.push(`${String(m).padStart(7)}  ${beta.padEnd(6)}${cols.map((c) => {
+      if (!shown.some((c) => cell.has(`${c}|${m}`))) continue;
+      out.push(`${String(m).padStart(7)}  ${beta.padEnd(6)}${shown.map((c) => {
         const s = cell.get(`${c}|${m}`);
         return (s ? pm(pick(s).mean, pick(s).std) : '').padStart(w);
       }).join('')}`);
@@ -190,6 +192,12 @@ export function formatApproxTables(r: ApproxResult): string[] {
   };
   table('relative error ||T-Y|| / ||T-Y0||', (s) => s.rel);
   table('max-abs error max|T-Y|', (s) => s.maxAbs);
+  if (r.summary.some((s) => s.method !== 'closed')) table('trained methods: final / initial training MSE', (s) => s.trainRatio, (c) => !c.startsWith('closed/'));
+  const over = overfitPoints(r.points);
+  if (over.length) {
+    const which = [...new Set(over.map((p) => `${p.method}/${p.map} m=${p.m}`))].join(', ');
+    out.push('', `overfitting: ${over.length} trained point${over.length > 1 ? 's' : ''} fit the training set (MSE ≤ half its start) but ended with a larger evaluation error than they started with (${which}); more --train-seqs gives the trained (Z, k) more to fit`);
+  }
   out.push('', 'fitted slope of log(rel) vs log(m): all m | m ≥ tail start | per-seed mean±std');
   for (const f of r.fits) {
     out.push(`  ${`${f.method}/${f.map}`.padEnd(16)} ${fmt(f.all.slope).padStart(8)} (r² ${fmt(f.all.r2)}) | m≥${f.tailFrom}: ${fmt(f.tail.slope).padStart(8)} | ${pm(f.perSeed.mean, f.perSeed.std)}`);

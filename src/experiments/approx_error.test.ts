@@ -10,7 +10,7 @@ import { prefixAttentionRef } from '../kernels/prefix_attention.ref';
 import { add } from '../kernels/residual';
 import { freshSeed, Rng } from '../util/rng';
 import { makeSetup, replicateSeed, slicePrefix } from './approx_data';
-import { runApproxError, type ApproxPoint } from './approx_error';
+import { overfitPoints, runApproxError, trainRatio, type ApproxPoint } from './approx_error';
 import { ntkBackward, ntkForward, robustBackward, robustForward } from './approx_ntk';
 
 let gpu: Gpu;
@@ -107,6 +107,18 @@ describe(`approximation-error experiment (seed ${seed})`, () => {
       expect(p.trainLoss!, tag).toBeLessThan(0.5 * p.initTrainLoss!);
       expect(Number.isFinite(p.rel!), tag).toBe(true);
     }
+  });
+});
+
+describe('overfitting flag', () => {
+  const point = (p: Partial<ApproxPoint>): ApproxPoint => ({ seed: 1, m: 4, method: 'paper', map: 'taylor2', rel: 1.2, maxAbs: 0.1, relTarget: 0.1, effect: 0.5, beta: 0.3, initRel: 1, initTrainLoss: 1, trainLoss: 0.1, ms: 1, ...p });
+  it('flags points that fit the training set but end worse on evaluation, and nothing else', () => {
+    expect(overfitPoints([point({})]).length).toBe(1);
+    expect(overfitPoints([point({ rel: 0.9 })]).length).toBe(0); // evaluation improved
+    expect(overfitPoints([point({ trainLoss: 0.8 })]).length).toBe(0); // did not fit: a training problem, not overfitting
+    expect(overfitPoints([point({ method: 'closed', initRel: undefined, initTrainLoss: undefined, trainLoss: undefined })]).length).toBe(0);
+    expect(trainRatio(point({ trainLoss: 0.25, initTrainLoss: 0.5 }))).toBe(0.5);
+    expect(trainRatio(point({ trainLoss: null }))).toBeNull();
   });
 });
 

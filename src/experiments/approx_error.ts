@@ -65,6 +65,8 @@ export interface ApproxSummaryRow {
   rel: Spread;
   maxAbs: Spread;
   beta: Spread;
+  /** Trained methods: final training MSE / training MSE at the initialisation (NaN for closed). */
+  trainRatio: Spread;
 }
 
 export interface ApproxFit {
@@ -452,10 +454,22 @@ export function summarize(points: readonly ApproxPoint[]): ApproxSummaryRow[] {
   const rows: ApproxSummaryRow[] = [];
   for (const ps of groupBy(points, (p) => `${p.method}|${p.map}|${p.m}`).values()) {
     const nums = (f: (p: ApproxPoint) => number | null | undefined) => ps.map((p) => f(p) ?? NaN);
-    rows.push({ method: ps[0].method, map: ps[0].map, m: ps[0].m, rel: spread(nums((p) => p.rel)), maxAbs: spread(nums((p) => p.maxAbs)), beta: spread(nums((p) => p.beta)) });
+    rows.push({ method: ps[0].method, map: ps[0].map, m: ps[0].m, rel: spread(nums((p) => p.rel)), maxAbs: spread(nums((p) => p.maxAbs)), beta: spread(nums((p) => p.beta)), trainRatio: spread(nums((p) => trainRatio(p))) });
   }
   const order = (r: ApproxSummaryRow) => `${['closed', 'paper', 'robust'].indexOf(r.method)}|${r.map}`;
   return rows.sort((a, b) => order(a).localeCompare(order(b)) || a.m - b.m);
+}
+
+/** Final / initial training MSE of a trained point (null for closed-form or failed points). */
+export function trainRatio(p: ApproxPoint): number | null {
+  return p.trainLoss != null && p.initTrainLoss ? p.trainLoss / p.initTrainLoss : null;
+}
+
+/** Trained points that fit their training set (MSE at most half its start) yet end with a
+ *  larger evaluation error than they started with: too few training sequences for the
+ *  parameters (taylor2 has r·d of them per head), not a failure to train. */
+export function overfitPoints(points: readonly ApproxPoint[]): ApproxPoint[] {
+  return points.filter((p) => p.rel != null && p.initRel != null && p.rel > p.initRel && (trainRatio(p) ?? 1) <= 0.5);
 }
 
 /** Power-law fits of rel against m per (method, map): all points, the tail, per seed. */
