@@ -10,7 +10,8 @@ import { prefixAttentionRef } from '../kernels/prefix_attention.ref';
 import { add } from '../kernels/residual';
 import { freshSeed, Rng } from '../util/rng';
 import { makeSetup, replicateSeed, slicePrefix } from './approx_data';
-import { overfitPoints, runApproxError, trainRatio, type ApproxPoint } from './approx_error';
+import { runApproxError, type ApproxPoint } from './approx_error';
+import { overfitPoints, trainRatio } from './approx_points';
 import { ntkBackward, ntkForward, robustBackward, robustForward } from './approx_ntk';
 
 let gpu: Gpu;

@@ -20,6 +20,7 @@
 import type { Gpu, Tensor } from '../gpu/runtime';
 import { describeAdapter } from '../gpu/device';
 import { adamw, type AdamWHyper } from '../kernels/adamw';
+import { trainRatio } from './approx_points';
 import { scaleByScalar } from '../kernels/gradnorm';
 import { errorMetrics } from '../kernels/metrics';
 import { prefixAttentionForward } from '../kernels/prefix_attention';
@@ -458,18 +459,6 @@ export function summarize(points: readonly ApproxPoint[]): ApproxSummaryRow[] {
   }
   const order = (r: ApproxSummaryRow) => `${['closed', 'paper', 'robust'].indexOf(r.method)}|${r.map}`;
   return rows.sort((a, b) => order(a).localeCompare(order(b)) || a.m - b.m);
-}
-
-/** Final / initial training MSE of a trained point (null for closed-form or failed points). */
-export function trainRatio(p: ApproxPoint): number | null {
-  return p.trainLoss != null && p.initTrainLoss ? p.trainLoss / p.initTrainLoss : null;
-}
-
-/** Trained points that fit their training set (MSE at most half its start) yet end with a
- *  larger evaluation error than they started with: too few training sequences for the
- *  parameters (taylor2 has r·d of them per head), not a failure to train. */
-export function overfitPoints(points: readonly ApproxPoint[]): ApproxPoint[] {
-  return points.filter((p) => p.rel != null && p.initRel != null && p.rel > p.initRel && (trainRatio(p) ?? 1) <= 0.5);
 }
 
 /** Power-law fits of rel against m per (method, map): all points, the tail, per seed. */

@@ -8,6 +8,7 @@ import type { FeatureMapName } from '../../train/config';
 import { ApproxChart, ChartCard } from '../charts';
 import { activeRun, useApp } from '../store';
 import { isActive } from '../runs';
+import { overfitPoints } from '../../experiments/approx_points';
 import { APPROX_LABELS, approxExportRows, TINY_APPROX, type ApproxForm } from './logic';
 import { CheckGroup, Errors, JobProgress, TextNumber, useSwapFocus } from './parts';
 import { isBusy, startApprox, stopJob, useExperiments } from './state';
@@ -29,6 +30,7 @@ const FIELDS: readonly { key: NumKey; min: number; max: number; int?: boolean }[
   { key: 'heads', min: 1, max: 64 },
   { key: 'maxM', min: 1, max: 2 ** 22 },
   { key: 'trainMaxM', min: 1, max: 2 ** 22 },
+  { key: 'trainSeqs', min: 1, max: 1024 },
   { key: 'steps', min: 0, max: 1_000_000 },
   { key: 'lr', min: 0, max: 10, int: false },
   { key: 'seeds', min: 1, max: 1000 },
@@ -42,6 +44,7 @@ export function ApproxPanel() {
   const [form, setForm] = useState<ApproxForm>(() => ({ ...TINY_APPROX, maps: [...TINY_APPROX.maps], methods: [...TINY_APPROX.methods] }));
   const [metric, setMetric] = useState<'rel' | 'maxAbs'>('rel');
   const rows = useMemo(() => approxExportRows(job.points), [job.points]);
+  const overfit = useMemo(() => overfitPoints(job.points), [job.points]);
   const busy = isBusy(job.status);
   const runRef = useRef<HTMLButtonElement>(null);
   const stopRef = useRef<HTMLButtonElement>(null);
@@ -103,6 +106,13 @@ export function ApproxPanel() {
         </label>
       </div>
       <ApproxChart points={job.points} metric={metric} />
+      {overfit.length > 0 && (
+        <p className="help" role="note" data-testid="approx-overfit">
+          {overfit.length} trained point{overfit.length > 1 ? 's' : ''} ({[...new Set(overfit.map((p) => `${p.method} ${p.map} m=${p.m}`))].join(', ')}) fit the training
+          sequences (training error at most half its start) yet ended with a larger error on the evaluation sequences than they started with: overfitting, since a head has r·d
+          entries of Z to fit (Taylor-2: (1 + d + d²)·d). More training sequences fix that; it is not a failure to train.
+        </p>
+      )}
     </ChartCard>
   );
 }

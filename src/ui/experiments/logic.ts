@@ -17,6 +17,7 @@ export interface ApproxForm {
   heads: string;
   maxM: string;
   trainMaxM: string;
+  trainSeqs: string;
   steps: string;
   lr: string;
   seeds: string;
@@ -34,6 +35,7 @@ export const TINY_APPROX: Readonly<ApproxForm> = Object.freeze<ApproxForm>({
   heads: '2',
   maxM: '256',
   trainMaxM: '4',
+  trainSeqs: '4',
   steps: '30',
   lr: '0.05',
   seeds: '1',
@@ -49,6 +51,7 @@ export const APPROX_LABELS: Record<Exclude<keyof ApproxForm, 'maps' | 'methods'>
   heads: 'Heads',
   maxM: 'Largest m (closed form)',
   trainMaxM: 'Largest m (trained)',
+  trainSeqs: 'Training sequences',
   steps: 'Adam steps per trained point',
   lr: 'Adam step size',
   seeds: 'Replicates',
@@ -81,6 +84,7 @@ export function approxConfigOf(f: ApproxForm): Parsed<Partial<ApproxConfig>> {
     heads: intField(L.heads, f.heads, errs),
     maxM: intField(L.maxM, f.maxM, errs),
     trainMaxM: intField(L.trainMaxM, f.trainMaxM, errs),
+    trainSeqs: intField(L.trainSeqs, f.trainSeqs, errs),
     steps: intField(L.steps, f.steps, errs),
     lr: numField(L.lr, f.lr, errs),
     seeds: intField(L.seeds, f.seeds, errs),
@@ -189,7 +193,7 @@ export function ntkExportRows(points: readonly NtkRegimePoint[]) {
 export function approxExportRows(points: readonly ApproxPoint[]) {
   return points.map((p) => ({
     method: p.method, map: p.map, m: p.m, seed: p.seed, rel: p.rel, maxAbs: p.maxAbs, relTarget: p.relTarget,
-    effect: p.effect, beta: p.beta, initRel: p.initRel ?? null, trainLoss: p.trainLoss ?? null, ms: p.ms,
+    effect: p.effect, beta: p.beta, initRel: p.initRel ?? null, initTrainLoss: p.initTrainLoss ?? null, trainLoss: p.trainLoss ?? null, ms: p.ms,
   }));
 }
 
