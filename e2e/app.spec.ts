@@ -123,11 +123,24 @@ test('main journey: adapter shown, prefix run fills the chart, a new m adds a po
   await expect(page.getByTestId('run-state')).toHaveText('done', { timeout: 240_000 });
   await expect(runsTable(page).locator('tbody tr')).toHaveCount(6);
 
+  // A run whose loss stops being finite stops, says so, and marks the chart where (the hook
+  // fills the running model's token embedding with NaN, as a blow-up would).
+  await page.getByLabel('Steps', { exact: true }).fill('40');
+  await page.getByLabel('Steps', { exact: true }).press('Enter');
+  await page.getByRole('button', { name: 'Train' }).click();
+  await expect.poll(stepOf, { timeout: 120_000 }).toBeGreaterThan(1);
+  await page.evaluate(() => (window as unknown as { __prefixLab: { poisonRun(): void } }).__prefixLab.poisonRun());
+  await expect(page.getByTestId('run-state')).toHaveText('diverged', { timeout: 60_000 });
+  await expect(page.getByRole('alert').filter({ hasText: 'Stopped: training diverged at step' })).toBeVisible();
+  await expect(lossCard.getByText(/^diverged at step \d+/)).toBeVisible();
+  await expect(runsTable(page).locator('tbody tr')).toHaveCount(7);
+  await shot(page, '05b-diverged');
+
   // A reload keeps the settings (they are in the URL).
   await page.reload();
   await expect(page.locator('.base-line')).toContainText('loaded from models/base', { timeout: 60_000 });
   await expect(page.getByRole('spinbutton', { name: 'Prefix length', exact: true })).toHaveValue('8');
-  await expect(page.getByLabel('Steps', { exact: true })).toHaveValue('3');
+  await expect(page.getByLabel('Steps', { exact: true })).toHaveValue('40');
 });
 
 test('without a shipped base model the worker pretrains one, and a reload reuses it', async ({ page }) => {

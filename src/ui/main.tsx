@@ -16,8 +16,12 @@ if (!('gpu' in navigator) || !navigator.gpu) {
   connectEngine(engine);
   engine.send({ type: 'init' });
   document.addEventListener('visibilitychange', () => visibilityChanged(document.hidden));
-  // Test and debugging hook: lose the device on purpose to check the recovery path.
-  (window as unknown as { __prefixLab: object }).__prefixLab = { loseDevice: () => engine.send({ type: 'lose-device' }) };
+  // Test and debugging hooks: lose the device, or make the running model diverge, on purpose
+  // to check those paths end to end.
+  (window as unknown as { __prefixLab: object }).__prefixLab = {
+    loseDevice: () => engine.send({ type: 'lose-device' }),
+    poisonRun: () => engine.send({ type: 'poison-run' }),
+  };
 }
 
 createRoot(document.getElementById('root')!).render(

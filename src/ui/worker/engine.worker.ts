@@ -34,7 +34,7 @@ async function readBytes(path: string): Promise<Uint8Array | null> {
 let gpu: Gpu | null = null;
 let gpuPromise: Promise<Gpu> | null = null;
 let base: Promise<BaseModel> | null = null;
-let current: { runId: string; control: RunControl } | null = null;
+let current: { runId: string; control: RunControl; model?: GptGpu } | null = null;
 /** Parsed tasks by name and seed (encoding a corpus takes a moment; runs reuse it). */
 const taskCache = new Map<string, Task>();
 
@@ -216,6 +216,7 @@ async function startRun(runId: string, config: RunConfig, userText?: UserText) {
     const { task, label } = await buildTask(config, T, b, userText);
     // The same model the CLI's `adapt` builds (seeded adapter init, prefix from text).
     model = await buildAdaptedModel(g, b, config, task);
+    if (current?.runId === runId) current.model = model;
     post({ type: 'run-started', runId, trainableParams: model.trainableCount(), totalParams: countParams(model.specs), seqLen: Math.min(T, task.maxSeqLen), taskLabel: label });
     const summary = await train({ gpu: g, model, task, config, runId, control, onEvent: (event) => post({ type: 'event', event }) });
     const mass = summary.state === 'error' || g.lostError ? null : await prefixMassByHead(g, model);
@@ -261,6 +262,11 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
     case 'lose-device':
       gpu?.device.destroy();
       break;
+    case 'poison-run': {
+      const wte = current?.model?.params.get('wte');
+      if (gpu && wte && !gpu.lostError) gpu.fill(wte, Number.NaN);
+      break;
+    }
     case 'export-adapter':
     case 'export-base':
     case 'import-adapter':

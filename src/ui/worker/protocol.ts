@@ -26,6 +26,9 @@ export type ToWorker =
   | { type: 'control'; runId: string; action: ControlAction }
   /** Test hook: destroys the device as a driver reset would, to exercise the lost path. */
   | { type: 'lose-device' }
+  /** Test hook: fills the running model's token embedding with NaN, as a run blowing up
+   *  would, to exercise the diverged path end to end. */
+  | { type: 'poison-run' }
   /** Export and import (exchange/messages.ts). */
   | ExchangeToWorker
   /** Experiments and text generation (experiments/messages.ts). */
