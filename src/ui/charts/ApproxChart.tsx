@@ -1,9 +1,9 @@
 import { useMemo } from 'react';
 import { Area, CartesianGrid, ComposedChart, Legend, Line, Tooltip, XAxis, YAxis } from 'recharts';
 import { approxModel } from './data';
-import { fmt, fmtPow2, logTicks10, logTicks2 } from './format';
+import { fmt } from './format';
 import { ChartFrame, EmptyChart, Note } from './Frame';
-import { X_AXIS_HEIGHT, axisProps, gridProps, legendInOrder, seriesColor, xLabel, yLabel } from './theme';
+import { gridProps, legendInOrder, log10YAxis, log2XAxis, seriesColor } from './theme';
 import { entryColor, seriesTooltip } from './Tooltip';
 
 type ApproxPoint = { m: number; method: string; map: string; rel: number | null; maxAbs: number | null; seed: number };
@@ -38,28 +38,8 @@ export function ApproxChart(p: { points: ApproxPoint[]; metric: 'rel' | 'maxAbs'
       <ChartFrame summary={model.summary}>
         <ComposedChart data={model.rows} margin={{ top: 12, right: 24, bottom: 4, left: 4 }} accessibilityLayer={false}>
           <CartesianGrid {...gridProps} />
-          <XAxis
-            dataKey="m"
-            type="number"
-            scale="log"
-            domain={[xlo, xhi]}
-            ticks={logTicks2(xlo, xhi)}
-            allowDataOverflow
-            tickFormatter={(v: number) => fmtPow2(v)}
-            {...axisProps}
-            height={X_AXIS_HEIGHT} label={xLabel('prefix length m (log)')}
-          />
-          <YAxis
-            type="number"
-            scale="log"
-            domain={[ylo, yhi]}
-            ticks={logTicks10(ylo, yhi)}
-            allowDataOverflow
-            tickFormatter={(v: number) => fmt(v)}
-            width={60}
-            {...axisProps}
-            label={yLabel(`${what} (log)`)}
-          />
+          <XAxis {...log2XAxis('m', xlo, xhi, 'prefix length m (log)')} />
+          <YAxis {...log10YAxis(ylo, yhi, `${what} (log)`, 60)} />
           <Tooltip content={tooltip} isAnimationActive={false} />
           <Legend {...legendInOrder(model.series.map((s) => `${s.key}_mean`))} />
           {model.series.map((s, i) => (

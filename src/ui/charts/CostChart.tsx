@@ -1,9 +1,9 @@
 import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { costPanel, type CostPanel } from './data';
-import { byteUnit, fmtBytes, fmtMs, fmtPow2, logTicks2, niceTicks } from './format';
+import { byteUnit, fmtBytes, fmtMs, fmtPow2, niceTicks } from './format';
 import { ChartFrame, EmptyChart } from './Frame';
-import { MUTED, X_AXIS_HEIGHT, axisProps, gridProps, legendInOrder, seriesColor, xLabel, yLabel } from './theme';
+import { axisProps, gridProps, legendInOrder, log2XAxis, MUTED, seriesColor, yLabel } from './theme';
 import { entryColor, seriesTooltip } from './Tooltip';
 
 type CostPoint = { method: 'prefix' | 'ntk' | 'base'; m: number; msPerStep: number | null; peakBytes: number | null };
@@ -39,17 +39,7 @@ function Panel(p: { model: CostPanel; title: string; format: (v: number) => stri
       <ChartFrame summary={model.summary} height={PANEL_HEIGHT}>
         <LineChart data={model.rows} margin={{ top: 8, right: 20, bottom: 4, left: 4 }} accessibilityLayer={false}>
           <CartesianGrid {...gridProps} />
-          <XAxis
-            dataKey="m"
-            type="number"
-            scale="log"
-            domain={[lo, hi]}
-            ticks={logTicks2(lo, hi)}
-            allowDataOverflow
-            tickFormatter={(v: number) => fmtPow2(v)}
-            {...axisProps}
-            height={X_AXIS_HEIGHT} label={xLabel('prefix length m (log)')}
-          />
+          <XAxis {...log2XAxis('m', lo, hi, 'prefix length m (log)')} />
           <YAxis
             type="number"
             domain={[0, yTicks[yTicks.length - 1]]}

@@ -1,9 +1,9 @@
 import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { lossVsPrefixModel, paramsText } from './data';
-import { fmt, fmtPow2, logTicks2 } from './format';
+import { fmt } from './format';
 import { ChartFrame, EmptyChart, Note } from './Frame';
-import { X_AXIS_HEIGHT, axisProps, gridProps, legendInOrder, seriesColor, xLabel, yLabel } from './theme';
+import { axisProps, gridProps, legendInOrder, log2XAxis, seriesColor, yLabel } from './theme';
 import { entryColor, seriesTooltip } from './Tooltip';
 
 // Reference lines get distinct dash patterns as well as colours (legible without colour).
@@ -43,17 +43,7 @@ export function LossVsPrefix(p: { points: { m: number; valLoss: number; params: 
       <ChartFrame summary={model.summary}>
         <LineChart data={model.rows} margin={{ top: 12, right: 24, bottom: 4, left: 4 }} accessibilityLayer={false}>
           <CartesianGrid {...gridProps} />
-          <XAxis
-            dataKey="m"
-            type="number"
-            scale="log"
-            domain={[lo, hi]}
-            ticks={logTicks2(lo, hi)}
-            allowDataOverflow
-            tickFormatter={(v: number) => fmtPow2(v)}
-            {...axisProps}
-            height={X_AXIS_HEIGHT} label={xLabel('prefix length m (log2)')}
-          />
+          <XAxis {...log2XAxis('m', lo, hi, 'prefix length m (log2)')} />
           <YAxis
             type="number"
             domain={['auto', 'auto']}

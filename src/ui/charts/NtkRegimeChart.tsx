@@ -1,9 +1,9 @@
 import { useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { regimeModel } from './data';
-import { fmt, fmtPow2, logTicks10, logTicks2 } from './format';
+import { fmt } from './format';
 import { ChartFrame, EmptyChart, Note } from './Frame';
-import { MUTED, X_AXIS_HEIGHT, axisProps, gridProps, legendInOrder, seriesColor, xLabel, yLabel } from './theme';
+import { axisProps, gridProps, legendInOrder, log10YAxis, log2XAxis, MUTED, seriesColor, X_AXIS_HEIGHT, xLabel, yLabel } from './theme';
 import { entryColor, seriesTooltip } from './Tooltip';
 
 type Curve = { m: number; scaling: 'ntk' | 'naive'; points: { step: number; loss: number }[] };
@@ -73,8 +73,8 @@ export function NtkRegimeChart(p: { curves: Curve[]; movement: Movement[] }) {
             <ChartFrame summary={model.moveSummary} height={PANEL_HEIGHT}>
               <LineChart data={model.moveRows} margin={{ top: 8, right: 20, bottom: 4, left: 4 }} accessibilityLayer={false}>
                 <CartesianGrid {...gridProps} />
-                <XAxis dataKey="m" type="number" scale="log" domain={mx} ticks={logTicks2(...mx)} allowDataOverflow tickFormatter={(v: number) => fmtPow2(v)} {...axisProps} height={X_AXIS_HEIGHT} label={xLabel('m (log)')} />
-                <YAxis type="number" scale="log" domain={my} ticks={logTicks10(...my)} allowDataOverflow tickFormatter={(v: number) => fmt(v)} width={56} {...axisProps} label={yLabel('‖Δθ‖ / ‖θ₀‖ (log)')} />
+                <XAxis {...log2XAxis('m', ...mx, 'm (log)')} />
+                <YAxis {...log10YAxis(...my, '‖Δθ‖ / ‖θ₀‖ (log)', 56)} />
                 <Tooltip content={moveTooltip} isAnimationActive={false} />
                 <Legend {...legendInOrder(['ntk', 'naive'])} />
                 {model.moveSeries.map((s) => (

@@ -3,6 +3,7 @@
 // (currentColor), muted/grid are mixes of it, and the series palette is mid-luminance so it
 // reads on either background. Nothing paints a white background.
 import type { CSSProperties } from 'react';
+import { fmt, fmtPow2, logTicks10, logTicks2 } from './format';
 
 export const FG = 'var(--fg, currentColor)';
 export const MUTED = 'var(--muted, color-mix(in srgb, currentColor 62%, transparent))';
@@ -78,3 +79,19 @@ export const visuallyHidden: CSSProperties = {
 };
 
 export const noteStyle: CSSProperties = { color: MUTED, fontSize: FONT_SIZE, margin: '4px 0 0' };
+
+/** XAxis props for prefix lengths on a log scale, ticks at powers of two. */
+export function log2XAxis(dataKey: string, lo: number, hi: number, title: string) {
+  return {
+    dataKey, type: 'number' as const, scale: 'log' as const, domain: [lo, hi], ticks: logTicks2(lo, hi), allowDataOverflow: true,
+    tickFormatter: (v: number) => fmtPow2(v), ...axisProps, height: X_AXIS_HEIGHT, label: xLabel(title),
+  };
+}
+
+/** YAxis props for a log scale, ticks at powers of ten. */
+export function log10YAxis(lo: number, hi: number, title: string, width: number) {
+  return {
+    type: 'number' as const, scale: 'log' as const, domain: [lo, hi], ticks: logTicks10(lo, hi), allowDataOverflow: true,
+    tickFormatter: (v: number) => fmt(v), width, ...axisProps, label: yLabel(title),
+  };
+}
