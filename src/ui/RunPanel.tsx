@@ -28,7 +28,7 @@ export function baseOrigin(i: BaseInfo): string {
   if (i.source === 'files') {
     return `pretrained on Moby Dick${i.steps ? ` for ${i.steps} steps` : ''}${i.finalLoss !== undefined ? ` to validation loss ${fmt(i.finalLoss)}` : ''}, loaded from models/base (fingerprint ${i.fingerprint})`;
   }
-  return `pretrained here on ${i.corpus ?? 'Moby Dick'} (${i.steps} steps, loss ${fmt(i.finalLoss)}${i.cached || i.kept ? '; kept from an earlier visit' : ''})`;
+  return `pretrained here on ${i.corpus ?? 'Moby Dick'} (${i.steps} steps, loss ${fmt(i.finalLoss)}${i.fingerprint ? `, fingerprint ${i.fingerprint}` : ''}${i.cached || i.kept ? '; kept from an earlier visit' : ''})`;
 }
 
 function BaseStatusLine() {

@@ -7,7 +7,7 @@
 // see BaseModel.
 import type { Gpu } from '../../gpu/runtime';
 import { createTask, Vocab, type ReadText, type SyntheticSymbols, loadCorpus } from '../../data';
-import { BASE_CONFIG_FILE, BASE_WEIGHTS_FILE, importBase, VOCAB_FILE } from '../../io/checkpoint';
+import { BASE_CONFIG_FILE, BASE_WEIGHTS_FILE, baseFingerprint, importBase, VOCAB_FILE } from '../../io/checkpoint';
 import { GptGpu } from '../../model/gpt';
 import { initParams } from '../../model/init';
 import { baseParamSpecs, countParams, type ModelConfig } from '../../model/params';
@@ -248,7 +248,7 @@ export async function pretrainBase(gpu: Gpu, opts: BaseLoadOptions, spec: Pretra
   const run: RunConfig = { ...defaultConfig(), ...spec.run };
   const corpusName = CORPUS_NAMES[run.task] ?? run.task;
   const r = gpu.report;
-  const cacheKey = JSON.stringify({ v: 1, config, run, chars: vocab.chars.join(''), corpus: [moby.info.bytes, moby.info.chars], adapter: [r.vendor, r.architecture, r.device, r.description] });
+  const cacheKey = JSON.stringify({ v: 2, config, run, chars: vocab.chars.join(''), corpus: [moby.info.bytes, moby.info.chars], adapter: [r.vendor, r.architecture, r.device, r.description] });
   const hit = spec.cache ? await cacheGet(cacheKey) : null;
   if (hit && hit.params.length === baseParamSpecs(config).length) {
     return { config: hit.config, vocab: Vocab.fromJSON({ chars: hit.chars }), params: new Map(hit.params), info: { ...hit.info, cached: true, ms: performance.now() - t0 } };
@@ -271,7 +271,9 @@ export async function pretrainBase(gpu: Gpu, opts: BaseLoadOptions, spec: Pretra
     });
     if (summary.state !== 'done') throw new Error(`base pretraining ${summary.state}${summary.message ? `: ${summary.message}` : ''}`);
     const params = await model.readParams(specs.map((s) => s.name));
-    const info: BaseInfo = { source: 'pretrained', modelConfig: config, params: countParams(specs), vocabSize: vocab.size, steps: run.steps, finalLoss: last, corpus: corpusName, ms: performance.now() - t0 };
+    // The fingerprint adapters record (and results name): a base pretrained here has one too.
+    const fingerprint = await baseFingerprint(config, params);
+    const info: BaseInfo = { source: 'pretrained', modelConfig: config, params: countParams(specs), vocabSize: vocab.size, steps: run.steps, finalLoss: last, corpus: corpusName, fingerprint, ms: performance.now() - t0 };
     if (spec.cache) await cachePut(cacheKey, { config, chars: [...vocab.chars], params: [...params], info });
     return { config, vocab, params, info };
   } finally {
