@@ -100,28 +100,27 @@ describe('runtime', () => {
     expect(Array.from(await gpu.read(z))).toEqual([4, 8, 12, -1]);
     gpu.destroy();
   });
-  it('fails loudly on a WGSL compile error, naming the shader file and line', async () => {
+  /** Builds a kernel from a fixture and returns the error the next sync rejects with. */
+  async function compileError(shader: string): Promise<unknown> {
     const gpu = await fixtureGpu();
-    gpu.kernel({ shader: 'broken', bindings: ['rw'] });
+    gpu.kernel({ shader, bindings: ['rw'] });
     const err = await gpu.sync().then(
       () => null,
       (e: unknown) => e,
     );
+    gpu.destroy();
+    return err;
+  }
+  it('fails loudly on a WGSL compile error, naming the shader file and line', async () => {
+    const err = await compileError('broken');
     expect(err).toBeInstanceOf(GpuError);
     expect((err as GpuError).kind).toBe('shader-compile');
     expect((err as GpuError).message).toMatch(/broken\.wgsl:4:/);
-    gpu.destroy();
   });
   it('names the included file and its line when the error is in an included shader', async () => {
-    const gpu = await fixtureGpu();
-    gpu.kernel({ shader: 'uses_broken_helper', bindings: ['rw'] });
-    const err = await gpu.sync().then(
-      () => null,
-      (e: unknown) => e,
-    );
+    const err = await compileError('uses_broken_helper');
     expect((err as GpuError).kind).toBe('shader-compile');
     expect((err as GpuError).message).toMatch(/broken_helper\.wgsl:4:/);
-    gpu.destroy();
   });
   it('rejects mismatched bindings with a message naming the kernel', async () => {
     const gpu = await fixtureGpu();
