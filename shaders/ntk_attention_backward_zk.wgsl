@@ -1,7 +1,10 @@
-// NTK-Attention backward for the adapter: one invocation per (h, t, col), col < d for
-// dZ[h, t, col] = Σ_{b,i} w_i φ_t(q_i) g_i[col], col = d for dk̃[h, t] = −Σ_{b,i} w_i φ_t(q_i) Δ_i.
-// Each output sums over the whole batch in a fixed order: deterministic without atomics.
+// NTK-Attention backward for the adapter: one invocation per (h, t), writing the whole row
+//   dZ[h, t, :] = Σ_{b,i} w_i φ_t(q_i) g_i   and   dk̃[h, t] = −Σ_{b,i} w_i φ_t(q_i) Δ_i,
+// so w_i φ_t(q_i) is computed once per row for all d + 1 outputs (one invocation per output
+// recomputed it d + 1 times: that dominated taylor2's backward). Each output sums over the
+// whole batch in a fixed order: deterministic without atomics.
 #include "ntk_feature_map" // φ and its FEATURE_MAP override (0 = elu1, 1 = taylor2)
+const MAXD: u32 = 64u;
 
 struct Params { B: u32, H: u32, L: u32, d: u32, r: u32, accumulate: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -21,28 +24,29 @@ fn phi_row(t: u32, off: u32, d: u32) -> f32 {
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let n = (wg.x + wg.y * nwg.x) * 64u + li;
   let d = p.d;
-  if (n >= p.H * p.r * (d + 1u)) { return; }
-  let col = n % (d + 1u);
-  let ht = n / (d + 1u);
-  let t = ht % p.r;
-  let h = ht / p.r;
-  var acc = 0.0;
+  if (n >= p.H * p.r) { return; }
+  let t = n % p.r;
+  let h = n / p.r;
+  var acc: array<f32, MAXD>;
+  // Zeroed explicitly: a lavapipe Tint build left function-local arrays unzeroed.
+  for (var a = 0u; a < d; a++) { acc[a] = 0.0; }
+  var accK = 0.0;
   for (var b = 0u; b < p.B; b++) {
     let bh = b * p.H + h;
     for (var i = 0u; i < p.L; i++) {
       let row = bh * p.L + i;
-      let w = exp(-stats[2u * row]) / stats[2u * row + 1u];
-      let f = phi_row(t, row * d, d);
-      if (col < d) { acc += w * f * g[row * d + col]; } else { acc -= w * f * delta[row]; }
+      let wf = exp(-stats[2u * row]) / stats[2u * row + 1u] * phi_row(t, row * d, d);
+      for (var a = 0u; a < d; a++) { acc[a] += wf * g[row * d + a]; }
+      accK -= wf * delta[row];
     }
   }
-  if (col < d) {
-    let idx = (h * p.r + t) * d + col;
-    if (p.accumulate != 0u) { acc += dz[idx]; }
-    dz[idx] = acc;
-  } else {
-    let idx = h * p.r + t;
-    if (p.accumulate != 0u) { acc += dkt[idx]; }
-    dkt[idx] = acc;
+  for (var a = 0u; a < d; a++) {
+    let idx = (h * p.r + t) * d + a;
+    var v = acc[a];
+    if (p.accumulate != 0u) { v += dz[idx]; }
+    dz[idx] = v;
   }
+  var k = accK;
+  if (p.accumulate != 0u) { k += dkt[h * p.r + t]; }
+  dkt[h * p.r + t] = k;
 }

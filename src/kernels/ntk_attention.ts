@@ -187,7 +187,7 @@ export function ntkAttentionBackward(gpu: Gpu, t: NtkBackwardTensors, o: NtkOpti
   const dz = o.rank ? gpu.tensor([H, r, d], undefined, 'ntk.dZ (low rank)') : t.dz!;
   const dkt = gpu.tensor([H, r], undefined, 'ntk.dk~');
   const kzk = gpu.kernel({ shader: 'ntk_attention_backward_zk', constants: map, bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
-  gpu.dispatch(kzk, [t.q, t.stats, t.dO, delta, dz, dkt], groups(H * r * (d + 1)), params().u32(B).u32(H).u32(L).u32(d).u32(r).u32(0));
+  gpu.dispatch(kzk, [t.q, t.stats, t.dO, delta, dz, dkt], groups(H * r), params().u32(B).u32(H).u32(L).u32(d).u32(r).u32(0));
   const kb = gpu.kernel({ shader: 'ntk_kparam', entry: 'backward', constants: { KPARAM: KPARAM_ID[o.kParam] }, bindings: ['uniform', 'read', 'read', 'rw'] });
   gpu.dispatch(kb, [dkt, t.kappa, t.dkappa], groups(H * r), params().u32(H * r).u32(0));
   if (o.rank) {
