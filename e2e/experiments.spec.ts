@@ -65,6 +65,9 @@ test('experiments: sweep prefix lengths, generate side by side, approximation er
   await shot(page, 'approx', approx);
 
   // Keyboard: Run moves focus to Stop; Enter stops after the current point, points kept.
+  // 300 Adam steps per trained point make this sweep last well past the Stop (with the tiny
+  // defaults a second sweep, its shaders compiled, could finish in 4 s before Stop landed).
+  await approx.getByRole('spinbutton', { name: 'Adam steps per trained point' }).fill('300');
   const run = approx.getByRole('button', { name: 'Run approximation sweep' });
   await run.focus();
   await page.keyboard.press('Enter');
