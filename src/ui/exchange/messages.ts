@@ -1,9 +1,9 @@
 // The export / import messages between the page and the engine worker (protocol.ts adds
 // them to its unions). Replies carry the request's id. Checkpoint files travel as a Map of
 // file name → bytes (structuredClone copies it), never as a zip: the page zips and unzips.
-import type { AdapterSpec } from '../../model/params';
 import type { RunConfig } from '../../train/config';
 import type { BaseInfo, UserText } from '../worker/protocol';
+import type { ImportedEval } from './records';
 
 export type CheckpointFileMap = Map<string, Uint8Array>;
 
@@ -19,22 +19,8 @@ export type ExchangeToWorker =
 
 export type ExchangeFromWorker =
   | { type: 'exported'; requestId: number; kind: 'adapter' | 'base'; files: CheckpointFileMap; fingerprint: string }
-  | {
-      type: 'imported-adapter';
-      requestId: number;
-      runId: string;
-      adapter: AdapterSpec;
-      fingerprint: string;
-      trainableParams: number;
-      totalParams: number;
-      seqLen: number;
-      taskLabel: string;
-      valLoss: number;
-      valAccuracy: number | null;
-      prefixMass: number | null;
-      /** Mean prefix mass per [layer][head] on the last validation batch (prefix / NTK). */
-      mass: number[][] | null;
-    }
+  /** The imported adapter's evaluation (records.ts turns it into a run record). */
+  | ({ type: 'imported-adapter'; requestId: number; runId: string; fingerprint: string } & ImportedEval)
   | { type: 'imported-base'; requestId: number; info: BaseInfo; fingerprint: string; previousFingerprint: string | null }
   /** Any refusal (a CheckpointError's message) or failure; nothing was changed. */
   | { type: 'exchange-failed'; requestId: number; message: string };

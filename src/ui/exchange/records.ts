@@ -86,6 +86,7 @@ export interface ImportedEval {
   valLoss: number;
   valAccuracy: number | null;
   prefixMass: number | null;
+  /** Mean prefix mass per [layer][head] on the last validation batch (prefix / NTK). */
   mass: number[][] | null;
 }
 

@@ -11,7 +11,8 @@ import type { ApproxPoint } from '../../experiments/approx_error';
 import type { NtkRegimePoint } from '../../experiments/ntk_regime';
 import { isActive } from '../runs';
 import { sendToEngine, setConfig, startRun, useApp } from '../store';
-import { approxConfigOf, lastAdaptedRun, ntkConfigOf, sweepLengths, type ApproxForm, type NtkForm } from './logic';
+import { approxConfigOf, lastAdaptedRun, ntkConfigOf, sweepLengths, type ApproxForm, type NtkForm, type Parsed } from './logic';
+import type { ToWorker } from '../worker/protocol';
 import type { ExperimentFromWorker } from './messages';
 
 export type JobStatus = 'idle' | 'queued' | 'running' | 'done' | 'stopped' | 'failed';
@@ -95,34 +96,28 @@ function patchJob(slot: Slot, p: Partial<JobState<never>>) {
 
 // ------------------------------------------------------------------ experiments
 
-export function startApprox(form: ApproxForm): boolean {
-  const c = approxConfigOf(form);
-  if (!c.ok) {
-    patchJob('approx', { errors: c.errors });
+/** Starts an experiment job in `slot` from parsed settings: their errors, or a queued job
+ *  and the worker message `start` builds; false when nothing started. */
+function startJob<C>(slot: Slot, parsed: Parsed<C>, start: (jobId: string, config: C) => ToWorker): boolean {
+  if (!parsed.ok) {
+    patchJob(slot, { errors: parsed.errors });
     return false;
   }
-  const jobId = `approx-${++jobCounter}`;
-  setX({ approx: { ...idleJob<ApproxPoint>(), id: jobId, status: 'queued' } });
-  if (!sendToEngine({ type: 'experiment-start', jobId, kind: 'approx', config: c.value })) {
-    patchJob('approx', { status: 'failed', errors: [NO_ENGINE] });
+  const jobId = `${slot}-${++jobCounter}`;
+  setX({ [slot]: { ...idleJob(), id: jobId, status: 'queued' } } as Partial<ExperimentsState>);
+  if (!sendToEngine(start(jobId, parsed.value))) {
+    patchJob(slot, { status: 'failed', errors: [NO_ENGINE] });
     return false;
   }
   return true;
 }
 
+export function startApprox(form: ApproxForm): boolean {
+  return startJob('approx', approxConfigOf(form), (jobId, config) => ({ type: 'experiment-start', jobId, kind: 'approx', config }));
+}
+
 export function startNtk(form: NtkForm): boolean {
-  const c = ntkConfigOf(form);
-  if (!c.ok) {
-    patchJob('ntk', { errors: c.errors });
-    return false;
-  }
-  const jobId = `ntk-${++jobCounter}`;
-  setX({ ntk: { ...idleJob<NtkRegimePoint>(), id: jobId, status: 'queued' } });
-  if (!sendToEngine({ type: 'experiment-start', jobId, kind: 'ntk-regime', config: c.value })) {
-    patchJob('ntk', { status: 'failed', errors: [NO_ENGINE] });
-    return false;
-  }
-  return true;
+  return startJob('ntk', ntkConfigOf(form), (jobId, config) => ({ type: 'experiment-start', jobId, kind: 'ntk-regime', config }));
 }
 
 export function stopJob(slot: Slot) {
