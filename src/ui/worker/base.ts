@@ -220,19 +220,20 @@ async function loadKeptBase(): Promise<BaseModel | null> {
   const t0 = performance.now();
   const hit = await cacheGet(KEPT_KEY);
   if (!hit) return null;
-  const ok = (() => {
-    try {
-      const params = new Map(hit.params);
-      return baseParamSpecs(hit.config).every((sp) => params.get(sp.name)?.length === sp.numel) && Vocab.fromJSON({ chars: hit.chars }).size === hit.config.vocabSize;
-    } catch {
-      return false;
-    }
-  })();
-  if (!ok) {
+  let kept: { params: Map<string, Float32Array>; vocab: Vocab } | null = null;
+  try {
+    const params = new Map(hit.params);
+    const vocab = Vocab.fromJSON({ chars: hit.chars });
+    const fits = baseParamSpecs(hit.config).every((sp) => params.get(sp.name)?.length === sp.numel) && vocab.size === hit.config.vocabSize;
+    if (fits) kept = { params, vocab };
+  } catch {
+    // a record this version cannot read: forgotten below
+  }
+  if (!kept) {
     await forgetChosenBase();
     return null;
   }
-  return { config: hit.config, vocab: Vocab.fromJSON({ chars: hit.chars }), params: new Map(hit.params), info: { ...hit.info, chosen: true, kept: true, ms: performance.now() - t0 } };
+  return { config: hit.config, vocab: kept.vocab, params: kept.params, info: { ...hit.info, chosen: true, kept: true, ms: performance.now() - t0 } };
 }
 
 /** Pretrains a base model from scratch (full training, GPT-2 initialisation) on a built-in

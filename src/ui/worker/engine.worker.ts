@@ -126,8 +126,9 @@ function enqueueRun(runId: string, config: RunConfig, userText?: UserText) {
 async function replaceBase(b: BaseModel): Promise<void> {
   base = Promise.resolve(b);
   taskCache.clear(); // tasks are encoded with the old base's vocabulary
-  const failed = await keepChosenBase({ ...b, info: { ...b.info, chosen: true } });
-  b.info = { ...b.info, chosen: true, ...(failed ? { notKept: failed } : {}) };
+  b.info = { ...b.info, chosen: true };
+  const failed = await keepChosenBase(b);
+  if (failed) b.info = { ...b.info, notKept: failed };
 }
 
 /** "Use the default base model": forget the chosen base and load the shipped (or default

@@ -70,7 +70,8 @@ export function createPretrain(d: PretrainDeps) {
       }, spec);
       const cur = d.currentBase();
       const previous = cur ? await cur.then((p) => p.info.fingerprint ?? baseFingerprint(p.config, p.params), () => null) : null;
-      const fingerprint = await baseFingerprint(b.config, b.params);
+      // pretrainBase fingerprints what it trains; the fallback only guards a future source without one.
+      const fingerprint = b.info.fingerprint ?? (await baseFingerprint(b.config, b.params));
       b.info = { ...b.info, fingerprint };
       await d.replaceBase(b);
       d.post({ type: 'base-ready', info: b.info });
