@@ -10,6 +10,7 @@
 // Id 0 is also the padding id of synthetic tasks (padded positions never count in the loss).
 
 import { DataError } from './errors';
+import type { Tokenizer } from './tokenizer';
 
 export const UNK_ID = 0;
 export const UNK_CHAR = '\uFFFD';
@@ -40,7 +41,10 @@ export interface EncodeStats {
   unknownChars: Map<string, number>;
 }
 
-export class Vocab {
+export class Vocab implements Tokenizer {
+  readonly kind = 'char' as const;
+  /** Character vocabularies have no end-of-text token. */
+  readonly eosId = null;
   readonly chars: readonly string[];
   private readonly index: Map<string, number>;
 
@@ -83,6 +87,10 @@ export class Vocab {
       seen.add(c);
     });
     return new Vocab([...(chars as string[])]);
+  }
+
+  describe(): string {
+    return `character-level, ${this.chars.length} tokens`;
   }
 
   toJSON(): VocabJSON {
