@@ -20,7 +20,7 @@
 import type { Gpu, Tensor } from '../gpu/runtime';
 import { describeAdapter } from '../gpu/device';
 import { adamw, type AdamWHyper } from '../kernels/adamw';
-import { trainRatio } from './approx_points';
+import { trainRatio, type ApproxPoint } from './approx_points';
 import { scaleByScalar } from '../kernels/gradnorm';
 import { errorMetrics } from '../kernels/metrics';
 import { prefixAttentionForward } from '../kernels/prefix_attention';
@@ -32,32 +32,7 @@ import { accumulateClosedForm, featureDim, initialKTilde, ntkBackward, ntkForwar
 import { fitPowerLaw, groupBy, powersOfTwo, spread, type PowerFit, type Spread } from './stats';
 
 export { DEFAULT_APPROX_CONFIG, resolveApproxConfig, type ApproxConfig, type ApproxMethod } from './approx_config';
-
-export interface ApproxPoint {
-  /** Replicate index 0 … seeds−1. */
-  seed: number;
-  m: number;
-  method: ApproxMethod;
-  map: FeatureMapName;
-  /** ‖T − Y‖ / ‖T − Y₀‖ (null when Y is not finite). */
-  rel: number | null;
-  /** max |T − Y| (null when Y is not finite). */
-  maxAbs: number | null;
-  /** ‖T − Y‖ / ‖T‖. */
-  relTarget: number | null;
-  /** ‖T − Y₀‖ / ‖T‖: how much the prefix changes the output at all. */
-  effect: number;
-  /** Mean prefix mass of the target. */
-  beta: number;
-  /** Trained methods: rel before the first step (at the initialisation). */
-  initRel?: number | null;
-  /** Trained methods: training MSE at the initialisation (before the first step). */
-  initTrainLoss?: number | null;
-  /** Trained methods: final training MSE. */
-  trainLoss?: number | null;
-  /** Wall time of this point in ms (the target's time is counted in its first point). */
-  ms: number;
-}
+export type { ApproxPoint } from './approx_points';
 
 export interface ApproxSummaryRow {
   method: ApproxMethod;

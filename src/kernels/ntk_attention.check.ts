@@ -1,5 +1,5 @@
 import type { Gpu } from '../gpu/runtime';
-import type { FeatureMapName, KParam } from '../train/config';
+import type { FeatureMapName, KParam } from './ntk_types';
 import type { Rng } from '../util/rng';
 import { compare, dot, fdCheck, poisoned, roundF32, type KernelCheck, type Metric } from './check';
 import { ntkAttentionBackward, ntkAttentionForward, ntkFromPrefix, type NtkPath } from './ntk_attention';

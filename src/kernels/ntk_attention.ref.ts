@@ -4,7 +4,7 @@
 //   o_i = ( Σ_j M_ij e^{S_ij} v_j + φ(q_i)ᵀ Z ) / ( Σ_j M_ij e^{S_ij} + φ(q_i)ᵀ k̃ ),  S = c·Q Kᵀ
 //
 // Layouts: Q, K, V, O [B, H, L, d]; Z [H, r, d]; κ and k̃ [H, r].
-import type { FeatureMapName, KParam } from '../train/config';
+import type { FeatureMapName, KParam } from './ntk_types';
 
 export interface NtkDims {
   B: number;

@@ -6,7 +6,7 @@
 import { shapeCheck } from '../gpu/errors';
 import { params } from '../gpu/params';
 import type { Gpu, Tensor } from '../gpu/runtime';
-import type { FeatureMapName, KParam } from '../train/config';
+import type { FeatureMapName, KParam } from './ntk_types';
 import { matmul } from './matmul';
 import { prefixAttentionBackward, prefixAttentionForward } from './prefix_attention';
 import { featureDim, type NtkDims } from './ntk_attention.ref';

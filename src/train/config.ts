@@ -3,9 +3,10 @@
 // values from outside (URL, files, flags) go through `parseConfig`, which validates and
 // clamps and never trusts its input.
 
+import type { FeatureMapName, KParam } from '../kernels/ntk_types';
+
+export type { FeatureMapName, KParam } from '../kernels/ntk_types';
 export type Method = 'full' | 'prefix' | 'ntk' | 'lora';
-export type FeatureMapName = 'elu1' | 'taylor2';
-export type KParam = 'abs' | 'exp' | 'softplus' | 'identity';
 export type PrefixInit = 'random' | 'from-text';
 
 interface NumField {

@@ -3,7 +3,7 @@
 // The fields are only in the page while the panel is open, so their labels (Steps, Seed)
 // never compete with the run settings' for a screen reader or a test.
 import { useId, useState } from 'react';
-import { formatDuration } from './runs';
+import { formatDuration, isActive } from './runs';
 import { startPretrain, stopPretrain, usePretrain } from './pretrainState';
 import {
   CORPUS_LABELS,
@@ -58,7 +58,7 @@ function PretrainForm() {
   const submit = () => {
     const r = validatePretrain(form);
     setErrors(r.errors);
-    if (r.settings) startPretrain(r.settings);
+    if (r.settings) startPretrain(r.settings, { waitsForRun: useApp.getState().runs.some(isActive) });
   };
 
   return (

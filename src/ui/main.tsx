@@ -1,7 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
-import { connectEngine, engineCrashed, handleEvents, handleWorkerMessage, loadConfigFromUrl, useApp, visibilityChanged } from './store';
+import { connectEngine, engineCrashed, handleEvents, loadConfigFromUrl, useApp, visibilityChanged } from './store';
+import { handleWorkerMessage } from './route';
 import { startEngine } from './worker/client';
 import './styles.css';
 

@@ -1,7 +1,8 @@
 // The page's state (zustand): the WebGPU status, the base model, the run configuration
 // (mirrored in the URL), the user's file, notices, and every run with its recorded metrics.
-// Commands go to the engine worker through `connectEngine`; its messages come back through
-// `handleWorkerMessage` / `handleEvents`.
+// Commands go to the engine worker through engineLink.ts; the worker's replies come back
+// through route.ts (handleWorkerMessage), which hands this store its own (handleAppMessage)
+// and step events (handleEvents). This store imports no other store.
 import { create } from 'zustand';
 import { decodeTextBytes, DataError, minCharsForSeqLen } from '../data';
 import type { AdapterReport } from '../gpu/device';
@@ -9,10 +10,12 @@ import { defaultConfig, describeChange, parseField, RUN_FIELDS, type RunConfig, 
 import type { RunEvent } from '../train/events';
 import { applyEvent, isActive, newRun, setPaused, type RunRecord } from './runs';
 import { configFromUrl, FILE_TASK_PREFIX, fileTaskName, presetByName, urlQueryOf, type PresetName } from './settings';
-import type { ControlAction, BaseInfo, FromWorker, ToWorker } from './worker/protocol';
-import { handleExchangeMessage } from './exchange/state';
-import { handleExperimentMessage } from './experiments/state';
-import { handlePretrainMessage } from './pretrainState';
+import { sendToEngine } from './engineLink';
+import type { ExchangeFromWorker } from './exchange/messages';
+import type { ExperimentFromWorker } from './experiments/messages';
+import type { ControlAction, BaseInfo, FromWorker } from './worker/protocol';
+
+export { connectEngine, sendToEngine } from './engineLink';
 
 export type GpuStatus =
   | { state: 'probing' }
@@ -71,18 +74,6 @@ export const useApp = create<AppState>()(() => ({
 
 const get = useApp.getState;
 const set = useApp.setState;
-
-let engine: { send(m: ToWorker): void } | null = null;
-export function connectEngine(e: { send(m: ToWorker): void } | null) {
-  engine = e;
-}
-
-/** Sends a command to the engine worker; false when there is none (no WebGPU). */
-export function sendToEngine(m: ToWorker): boolean {
-  if (!engine) return false;
-  engine.send(m);
-  return true;
-}
 
 /** "Use the default base model": the worker forgets the chosen (imported or pretrained)
  *  base, here and in this browser's storage, and loads the shipped one. */
@@ -156,7 +147,7 @@ export function startRun(): string | null {
   const run = newRun(id, describeChange(prev?.config ?? null, config), config);
   set({ runs: [...s.runs, run], activeRunId: id, autoPaused: false, deviceLost: null });
   const userText = config.task.startsWith(FILE_TASK_PREFIX) && s.userFile ? { name: s.userFile.name, text: s.userFile.text } : undefined;
-  engine?.send({ type: 'start', runId: id, config, userText });
+  sendToEngine({ type: 'start', runId: id, config, userText });
   return id;
 }
 
@@ -164,14 +155,14 @@ export function control(action: ControlAction) {
   const s = get();
   const run = activeRun(s);
   if (!run || !isActive(run)) return;
-  engine?.send({ type: 'control', runId: run.id, action });
+  sendToEngine({ type: 'control', runId: run.id, action });
   const now = performance.now();
   if (action === 'pause' || action === 'resume') {
     set({ runs: s.runs.map((r) => (r.id === run.id ? setPaused(r, action === 'pause', now) : r)), autoPaused: false });
   } else if (action === 'step' && run.state !== 'paused') {
     // Step means "pause, then one step": the worker lets exactly one through while paused.
-    engine?.send({ type: 'control', runId: run.id, action: 'pause' });
-    engine?.send({ type: 'control', runId: run.id, action: 'step' });
+    sendToEngine({ type: 'control', runId: run.id, action: 'pause' });
+    sendToEngine({ type: 'control', runId: run.id, action: 'step' });
     set({ runs: s.runs.map((r) => (r.id === run.id ? setPaused(r, true, now) : r)) });
   }
 }
@@ -239,7 +230,10 @@ export function handleEvents(events: RunEvent[]) {
 
 const updateRun = (id: string, f: (r: RunRecord) => RunRecord) => set((s) => ({ runs: s.runs.map((r) => (r.id === id ? f(r) : r)) }));
 
-export function handleWorkerMessage(m: Exclude<FromWorker, { type: 'event' }>) {
+/** The worker's replies this store owns; route.ts sends the others to their stores. */
+export type AppMessage = Exclude<FromWorker, { type: 'event' } | ExchangeFromWorker | ExperimentFromWorker | { type: 'pretrain-progress' | 'pretrain-done' | 'pretrain-failed' }>;
+
+export function handleAppMessage(m: AppMessage) {
   switch (m.type) {
     case 'adapter':
       set({ gpu: { state: 'ok', report: m.report, description: m.description } });
@@ -271,28 +265,6 @@ export function handleWorkerMessage(m: Exclude<FromWorker, { type: 'event' }>) {
       break;
     case 'device-lost':
       set({ deviceLost: m.message });
-      break;
-    case 'exported':
-    case 'imported-adapter':
-    case 'imported-base':
-    case 'exchange-failed':
-      handleExchangeMessage(m);
-      break;
-    case 'experiment-started':
-    case 'experiment-progress':
-    case 'experiment-point':
-    case 'experiment-finished':
-    case 'experiment-failed':
-    case 'generate-started':
-    case 'generate-token':
-    case 'generated':
-    case 'generate-failed':
-      handleExperimentMessage(m);
-      break;
-    case 'pretrain-progress':
-    case 'pretrain-done':
-    case 'pretrain-failed':
-      handlePretrainMessage(m);
       break;
   }
 }

@@ -8,8 +8,9 @@ import { Rng } from '../util/rng';
 import { applyEvent, costPoints, newRun, prefixSweep, progressOf, seriesOf, setPaused, type RunRecord } from './runs';
 import { BUILTIN_TASKS, configFromUrl, PREFIX_STOPS, prefixStopIndex, urlQueryOf } from './settings';
 import {
-  commitPrefixLength, connectEngine, control, handleEvents, handleWorkerMessage, loadUserFile, setConfig, startRun, useApp, visibilityChanged,
+  commitPrefixLength, connectEngine, control, handleEvents, loadUserFile, setConfig, startRun, useApp, visibilityChanged,
 } from './store';
+import { handleWorkerMessage } from './route';
 import type { ToWorker } from './worker/protocol';
 
 const step = (runId: string, s: number, loss: number, total = 10): StepMetrics => ({

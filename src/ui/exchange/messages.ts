@@ -2,7 +2,7 @@
 // them to its unions). Replies carry the request's id. Checkpoint files travel as a Map of
 // file name → bytes (structuredClone copies it), never as a zip: the page zips and unzips.
 import type { RunConfig } from '../../train/config';
-import type { BaseInfo, UserText } from '../worker/protocol';
+import type { BaseInfo, UserText } from '../worker/payloads';
 import type { ImportedEval } from './records';
 
 export type CheckpointFileMap = Map<string, Uint8Array>;

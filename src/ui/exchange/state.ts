@@ -1,15 +1,14 @@
 // The page's export / import / persistence actions and their state (a small zustand store
-// beside the app's). Talks to the engine worker through store.ts (sendToEngine; replies
-// come back through handleWorkerMessage → handleExchangeMessage), and keeps finished runs
-// and exported / imported run zips in IndexedDB (persist/db.ts).
-//
-// store.ts imports this module and this module imports store.ts: nothing here may touch
-// the app store while the modules load, only inside functions.
+// beside the app's). Talks to the engine worker through engineLink.ts (replies come back
+// through route.ts → handleExchangeMessage), and keeps finished runs and exported /
+// imported run zips in IndexedDB (persist/db.ts). It reads and extends the app store's runs
+// list; the app store does not import this one (route.ts composes them).
 import { create } from 'zustand';
 import { importBase, zipFiles } from '../../io/checkpoint';
 import { openSavedStore, type SavedFile, type SavedStore } from '../persist/db';
 import { isActive, type RunRecord } from '../runs';
-import { addNotice, sendToEngine, useApp } from '../store';
+import { sendToEngine } from '../engineLink';
+import { addNotice, useApp } from '../store';
 import { FILE_TASK_PREFIX, fileTaskName } from '../settings';
 import type { ExchangeFromWorker, ExchangeToWorker } from './messages';
 import {
@@ -96,6 +95,11 @@ export function handleExchangeMessage(m: ExchangeFromWorker) {
   pending.delete(m.requestId);
   if (m.type === 'exchange-failed') p.reject(new Error(m.message));
   else p.resolve(m);
+}
+
+/** The worker replaced its base (route.ts: a pretraining finished): adapters name this one. */
+export function setBaseFingerprint(fingerprint: string) {
+  setX({ baseFingerprint: fingerprint });
 }
 
 // ----------------------------------------------------------------------------- persistence

@@ -1,16 +1,15 @@
 // The experiment panels' state and actions (a small zustand store beside the app's): the
 // approximation-error and NTK-regime jobs with their streamed points and progress, the
 // prefix-length sweep (a chain of ordinary runs through the app store), and generated text.
-// Commands go to the engine worker through store.ts (sendToEngine); replies come back
-// through handleWorkerMessage → handleExperimentMessage.
-//
-// store.ts imports this module and this module imports store.ts: nothing here may touch
-// the app store while the modules load, only inside functions.
+// Commands go to the engine worker through engineLink.ts; replies come back through
+// route.ts → handleExperimentMessage. The sweep drives the app store (setConfig, startRun);
+// the app store does not import this one (route.ts composes them).
 import { create } from 'zustand';
 import type { ApproxPoint } from '../../experiments/approx_error';
 import type { NtkRegimePoint } from '../../experiments/ntk_regime';
 import { isActive } from '../runs';
-import { sendToEngine, setConfig, startRun, useApp } from '../store';
+import { sendToEngine } from '../engineLink';
+import { setConfig, startRun, useApp } from '../store';
 import { approxConfigOf, lastAdaptedRun, ntkConfigOf, sweepLengths, type ApproxForm, type NtkForm, type Parsed } from './logic';
 import type { ToWorker } from '../worker/protocol';
 import type { ExperimentFromWorker } from './messages';
