@@ -5,7 +5,7 @@
 // Reading uses fflate's inflate only: its unzipSync checks no CRC and keeps the last of
 // duplicate names, so the archive's directory is read here.
 import { inflateSync, zipSync } from 'fflate';
-import { readSafetensors, SafetensorsError, type SafetensorsFile } from './safetensors';
+import { firstNonFinite, readSafetensors, SafetensorsError, type SafetensorsFile, toFloat32 } from './safetensors';
 
 /** A checkpoint or adapter: its folder's files by name ("config.json", "model.safetensors", …). */
 export type CheckpointFiles = Map<string, Uint8Array>;
@@ -23,6 +23,8 @@ export type CheckpointErrorKind =
   | 'adapter' // an adapter type or setting we do not support
   | 'base-mismatch' // an adapter made for another base model (fingerprints differ)
   | 'params' // the caller's parameters do not match the config (export side)
+  | 'non-finite' // a tensor holding NaN or ±Infinity
+  | 'cancelled' // the caller aborted the load (AbortSignal)
   | 'zip'; // a bundle that is not a valid zip, or whose contents are corrupt
 
 export class CheckpointError extends Error {
@@ -52,7 +54,11 @@ export function requireFile(files: CheckpointFiles, name: string, what: string):
 
 /** A JSON object from a file (UTF-8, top level must be an object). */
 export function readJsonObject(files: CheckpointFiles, name: string, what: string): Record<string, unknown> {
-  const bytes = requireFile(files, name, what);
+  return parseJsonObject(requireFile(files, name, what), name);
+}
+
+/** A file's bytes as a JSON object (UTF-8, top level must be an object); errors name the file. */
+export function parseJsonObject(bytes: Uint8Array, name: string): Record<string, unknown> {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -95,33 +101,48 @@ export function readTensorsFile(files: CheckpointFiles, name: string, what: stri
 
 /**
  * One tensor as float32, checked against the expected shape. F32 is taken as is; F16 and
- * BF16 widen exactly; anything else (F64 would round, integers are not weights) is refused.
+ * BF16 widen exactly; anything else (F64 would round, integers are not weights) is refused,
+ * and so is a NaN or infinite element.
  */
 export function takeTensor(file: SafetensorsFile, fileName: string, key: string, shape: readonly number[]): Float32Array {
   const t = file.tensors[key];
   if (!t) throw new CheckpointError('tensor-missing', `missing tensor ${key} (expected shape [${shape}])`, fileName, key);
-  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new CheckpointError('shape', `tensor ${key}: expected shape [${shape}], got [${t.shape}]`, fileName, key);
-  }
-  if (t.dtype === 'F32') return t.data as Float32Array;
-  if (t.dtype === 'F16' || t.dtype === 'BF16') {
-    const n = t.data.length;
-    const out = new Float32Array(n);
-    const src = t.data as Uint16Array;
-    if (t.dtype === 'BF16') new Uint32Array(out.buffer).set(Uint32Array.from(src, (h) => h << 16));
-    else for (let i = 0; i < n; i++) out[i] = f16(src[i]);
-    return out;
-  }
-  throw new CheckpointError('dtype', `tensor ${key}: dtype ${t.dtype} is not supported (F32, F16 or BF16; convert with .float())`, fileName, key);
+  checkShape(fileName, key, t.shape, shape);
+  checkFloatDtype(fileName, key, t.dtype);
+  const out = toFloat32(t);
+  checkFinite(fileName, key, t.shape, out);
+  return out;
 }
 
-function f16(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? Number.NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
+export function checkShape(fileName: string, key: string, got: readonly number[], want: readonly number[]) {
+  if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
+    throw new CheckpointError('shape', `tensor ${key}: expected shape [${want}], got [${got}]`, fileName, key);
+  }
+}
+
+/** Weights load from F32, F16 or BF16 (all exact in float32). */
+export function checkFloatDtype(fileName: string, key: string, dtype: string) {
+  if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') {
+    throw new CheckpointError('dtype', `tensor ${key}: dtype ${dtype} is not supported (F32, F16 or BF16; convert with .float())`, fileName, key);
+  }
+}
+
+/** Refuses NaN and ±Infinity, naming the first bad element (flat index and coordinates). */
+export function checkFinite(fileName: string, key: string, shape: readonly number[], data: Float32Array) {
+  const i = firstNonFinite(data);
+  if (i < 0) return;
+  const at: number[] = [];
+  let r = i;
+  for (let a = shape.length - 1; a >= 0; a--) {
+    at.unshift(r % shape[a]);
+    r = Math.floor(r / shape[a]);
+  }
+  throw new CheckpointError(
+    'non-finite',
+    `tensor ${key}: element ${i} (index [${at}]) is ${data[i]} (weights must be finite; the file is damaged or was saved after training diverged)`,
+    fileName,
+    key,
+  );
 }
 
 /** Tensors in the file that `known` does not account for: an error naming them. */

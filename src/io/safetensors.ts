@@ -154,28 +154,56 @@ function swapInPlace(bytes: Uint8Array, size: number) {
 
 // ============================================================================ reading
 
+/** One tensor's entry in a validated header; `begin`/`end` are offsets into the data buffer. */
+export interface TensorInfo {
+  name: string;
+  dtype: Dtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** A validated header: every rule of the format checked against the file's total size. */
+export interface SafetensorsHeader {
+  /** Entries in file offset order (they tile the data buffer exactly). */
+  tensors: TensorInfo[];
+  /** Null-prototype `__metadata__` map ({} when the file has none). */
+  metadata: Record<string, string>;
+  /** Byte offset of the data buffer in the file (8 + header length). */
+  dataStart: number;
+}
+
 /**
- * Parses a whole safetensors file. Tensor data is copied into fresh, aligned typed arrays
- * (the input may sit at any byte offset). Throws SafetensorsError on any departure from the
- * format, naming the tensor concerned.
+ * The header length N from the file's first 8 bytes (`first` may hold fewer when the file
+ * is that short), checked against the size limit and the file size before anything of the
+ * header is allocated or read. Shared by the in-memory and the streaming reader.
  */
-export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
-  if (bytes.length < 8) {
-    throw new SafetensorsError('header-too-small', `file is ${bytes.length} bytes, shorter than the 8-byte header length`);
+export function readHeaderLength(first: Uint8Array, fileSize: number): number {
+  if (fileSize < 8 || first.length < 8) {
+    throw new SafetensorsError('header-too-small', `file is ${fileSize} bytes, shorter than the 8-byte header length`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n64 = view.getBigUint64(0, true);
+  const n64 = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
   if (n64 > BigInt(MAX_HEADER_SIZE)) {
     throw new SafetensorsError('header-too-large', `header length ${n64} exceeds the ${MAX_HEADER_SIZE}-byte limit`);
   }
   const n = Number(n64);
-  if (8 + n > bytes.length) {
-    throw new SafetensorsError('header-length', `header length ${n} goes past the end of the file (${bytes.length} bytes, so at most ${bytes.length - 8})`);
+  if (8 + n > fileSize) {
+    throw new SafetensorsError('header-length', `header length ${n} goes past the end of the file (${fileSize} bytes, so at most ${fileSize - 8})`);
   }
+  return n;
+}
+
+/**
+ * Validates the N header bytes (file bytes 8 … 8+N) of a file of `fileSize` bytes: UTF-8,
+ * strict JSON, entries, and offsets that tile the data buffer with no gap, overlap or
+ * trailing bytes. The one implementation behind readSafetensors and openSafetensors.
+ */
+export function parseSafetensorsHeader(headerBytes: Uint8Array, fileSize: number): SafetensorsHeader {
+  const n = headerBytes.length;
   let text: string;
   try {
     // ignoreBOM keeps a leading BOM in the text, so the '{' check below refuses it.
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + n));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     throw new SafetensorsError('header-utf8', 'header is not valid UTF-8');
   }
@@ -186,7 +214,7 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   if (!(root instanceof Map)) throw new SafetensorsError('header-json', 'header is not a JSON object');
 
   const metadata: Record<string, string> = Object.create(null);
-  const infos: { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }[] = [];
+  const infos: TensorInfo[] = [];
   for (const [name, value] of root) {
     if (name === METADATA_KEY) {
       if (!(value instanceof Map)) throw new SafetensorsError('metadata', `${METADATA_KEY} must be an object mapping strings to strings`);
@@ -205,7 +233,7 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   // (so zero-size tensors sharing an offset are fine), then walk a cursor.
   infos.sort((a, b) => a.begin - b.begin || a.end - b.end);
   const dataStart = 8 + n;
-  const bufferLength = bytes.length - dataStart;
+  const bufferLength = fileSize - dataStart;
   let cursor = 0;
   let prev: string | null = null;
   for (const t of infos) {
@@ -236,17 +264,92 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   if (cursor !== bufferLength) {
     throw new SafetensorsError('trailing', `${bufferLength - cursor} trailing bytes after the last tensor (the data buffer is ${bufferLength} bytes, tensors cover ${cursor})`);
   }
+  return { tensors: infos, metadata, dataStart };
+}
 
+/** Raw little-endian bytes of one tensor → its typed array (copies unless already aligned and owned). */
+function tensorFromBytes(t: TensorInfo, raw: Uint8Array, owned: boolean): SafeTensor {
+  const size = ITEM_SIZE[t.dtype];
+  // A fresh copy sits at offset 0 of its own ArrayBuffer: aligned for any typed array.
+  const bytes = owned && raw.byteOffset % size === 0 ? raw : raw.slice();
+  if (!HOST_LITTLE_ENDIAN) swapInPlace(bytes, size);
+  const data = new ARRAY_CTOR[t.dtype](bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length / size);
+  return { dtype: t.dtype, shape: t.shape, data } as SafeTensor;
+}
+
+/**
+ * Parses a whole safetensors file. Tensor data is copied into fresh, aligned typed arrays
+ * (the input may sit at any byte offset). Throws SafetensorsError on any departure from the
+ * format, naming the tensor concerned.
+ */
+export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+  const n = readHeaderLength(bytes.subarray(0, 8), bytes.length);
+  const header = parseSafetensorsHeader(bytes.subarray(8, 8 + n), bytes.length);
   const tensors: Record<string, SafeTensor> = Object.create(null);
-  for (const t of infos) {
-    const size = ITEM_SIZE[t.dtype];
-    // slice() copies into a fresh ArrayBuffer at offset 0: aligned for any typed array.
-    const raw = bytes.slice(dataStart + t.begin, dataStart + t.end);
-    if (!HOST_LITTLE_ENDIAN) swapInPlace(raw, size);
-    const data = new ARRAY_CTOR[t.dtype](raw.buffer, 0, raw.length / size);
-    tensors[t.name] = { dtype: t.dtype, shape: t.shape, data } as SafeTensor;
+  for (const t of header.tensors) {
+    tensors[t.name] = tensorFromBytes(t, bytes.subarray(header.dataStart + t.begin, header.dataStart + t.end), false);
   }
-  return { tensors, metadata };
+  return { tensors, metadata: header.metadata };
+}
+
+// ---------------------------------------------------------------------------- streaming
+
+/** What the streaming reader needs of a file: its size and positioned reads (see byte_source.ts). */
+export interface RandomAccess {
+  name: string;
+  size: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/** A safetensors file opened through positioned reads: the header now, tensors on demand. */
+export interface SafetensorsSource {
+  header: SafetensorsHeader;
+  /** Entries by name (null prototype). */
+  info: Record<string, TensorInfo>;
+  /** One tensor's elements (one read of exactly its bytes). */
+  readTensor(name: string): Promise<SafeTensor>;
+  /** Elements [start, start + count) of a tensor (one read of just those bytes). */
+  readElements(name: string, start: number, count: number): Promise<SafeTensor>;
+}
+
+/**
+ * Opens a safetensors file through positioned reads: the 8-byte length first, the header
+ * only once its length has passed the limit and the file-size checks, then nothing more
+ * until a tensor is asked for. The header is validated by the same code as readSafetensors.
+ */
+export async function openSafetensors(src: RandomAccess): Promise<SafetensorsSource> {
+  const first = src.size >= 8 ? await readExactly(src, 0, 8) : new Uint8Array(0);
+  const n = readHeaderLength(first, src.size);
+  const header = parseSafetensorsHeader(await readExactly(src, 8, n), src.size);
+  const info: Record<string, TensorInfo> = Object.create(null);
+  for (const t of header.tensors) info[t.name] = t;
+  const readElements = async (name: string, start: number, count: number): Promise<SafeTensor> => {
+    const t = info[name];
+    if (!t) throw new SafetensorsError('tensor-info', `no tensor ${JSON.stringify(name)} in the file`, name);
+    const size = ITEM_SIZE[t.dtype];
+    const numel = (t.end - t.begin) / size;
+    if (!(start >= 0 && count >= 0 && start + count <= numel)) throw new RangeError(`elements [${start}, ${start + count}) of tensor ${name} (${numel} elements)`);
+    const raw = await readExactly(src, header.dataStart + t.begin + start * size, count * size);
+    return tensorFromBytes({ ...t, shape: start === 0 && count === numel ? t.shape : [count] }, raw, true);
+  };
+  return {
+    header,
+    info,
+    readTensor: (name) => {
+      const t = info[name];
+      return readElements(name, 0, t ? (t.end - t.begin) / ITEM_SIZE[t.dtype] : 0);
+    },
+    readElements,
+  };
+}
+
+/** A read that must return exactly `length` bytes (a file that shrank, or a short read, is an error). */
+async function readExactly(src: RandomAccess, offset: number, length: number): Promise<Uint8Array> {
+  const b = length === 0 ? new Uint8Array(0) : await src.read(offset, length);
+  if (b.length !== length) {
+    throw new SafetensorsError('offsets', `${src.name}: read of ${length} bytes at offset ${offset} returned ${b.length} (the file changed or is truncated)`);
+  }
+  return b;
 }
 
 function parseTensorInfo(name: string, value: JsonValue): { dtype: Dtype; shape: number[]; begin: number; end: number } {
@@ -576,12 +679,50 @@ export function bf16ToNumber(h: number): number {
   return new Float32Array(u.buffer)[0];
 }
 
+// A table of all 65536 halves (256 KiB, built on first use): one lookup per element is
+// several times faster than decoding exponent and mantissa on multi-megabyte tensors.
+let F16_TABLE: Float32Array | null = null;
+function f16Table(): Float32Array {
+  if (!F16_TABLE) {
+    F16_TABLE = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) F16_TABLE[h] = f16ToNumber(h);
+  }
+  return F16_TABLE;
+}
+
+/** F16 bit patterns → float32 (exact: every half is a float32). */
+export function f16ToFloat32(src: Uint16Array): Float32Array {
+  const table = f16Table();
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = table[src[i]];
+  return out;
+}
+
+/** BF16 bit patterns → float32 (exact: a bfloat16 is the top half of a float32's bits). */
+export function bf16ToFloat32(src: Uint16Array): Float32Array {
+  const out = new Float32Array(src.length);
+  const bits = new Uint32Array(out.buffer);
+  for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
+  return out;
+}
+
+/** Index of the first NaN or ±Infinity, or -1 when every element is finite. */
+export function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (v - v !== 0) return i; // NaN - NaN and ∞ - ∞ are NaN; finite - itself is 0
+  }
+  return -1;
+}
+
 /**
  * Any numeric tensor's elements as float32 (F16/BF16 decoded; F64 and integers rounded to
  * the nearest float32). Returns the tensor's own array, not a copy, when it is already F32.
  */
 export function toFloat32(t: SafeTensor): Float32Array {
   if (t.dtype === 'F32') return t.data as Float32Array;
+  if (t.dtype === 'F16') return f16ToFloat32(t.data as Uint16Array);
+  if (t.dtype === 'BF16') return bf16ToFloat32(t.data as Uint16Array);
   return Float32Array.from(toFloat64(t));
 }
 
