@@ -30,7 +30,12 @@ export interface Kernel {
 
 let nextTensorId = 1;
 
-/** A float32 (or u32/i32 viewed as raw 32-bit words) array in a GPU storage buffer. */
+/**
+ * A float32 (or u32/i32 viewed as raw 32-bit words) array in a GPU storage buffer. A view
+ * (`Gpu.view`) is a range of another tensor's buffer: it binds as that range only (so a
+ * slice of a tensor larger than maxStorageBufferBindingSize can be bound), reads and
+ * writes start at its offset, and `release` ignores it (the buffer is its parent's).
+ */
 export class Tensor {
   readonly id = nextTensorId++;
   constructor(
@@ -38,6 +43,9 @@ export class Tensor {
     readonly numel: number,
     readonly shape: number[],
     readonly label: string,
+    /** Where a view starts in `buffer`; 0 for a tensor that owns its buffer. */
+    readonly byteOffset = 0,
+    readonly isView = false,
   ) {}
   get bytes(): number {
     return this.numel * 4;
@@ -206,10 +214,28 @@ export class Gpu {
     return t;
   }
 
-  /** Returns a tensor's buffer to the pool (its contents become undefined). */
+  /**
+   * A view of `numel` elements of `t` starting at element `offsetElems` (shape defaults to
+   * [numel]). Kernels see it as a tensor of its own (binding offset and size set), so one
+   * dispatch binds only the range it needs. The start in bytes must be a multiple of the
+   * device's minStorageBufferOffsetAlignment (usually 256) and the range inside `t`.
+   */
+  view(t: Tensor, offsetElems: number, numel: number, shape: number[] = [numel], label = `${t.label}[${offsetElems}..]`): Tensor {
+    this.checkAlive();
+    const align = this.device.limits.minStorageBufferOffsetAlignment;
+    const byteOffset = t.byteOffset + offsetElems * 4;
+    if (!Number.isInteger(offsetElems) || !Number.isInteger(numel) || offsetElems < 0 || numel < 1 || offsetElems + numel > t.numel) {
+      throw new GpuError('shape', `view of ${t.label}: elements [${offsetElems}, ${offsetElems + numel}) outside its ${t.numel}`);
+    }
+    if (byteOffset % align !== 0) throw new GpuError('shape', `view of ${t.label}: byte offset ${byteOffset} is not a multiple of minStorageBufferOffsetAlignment ${align}`);
+    if (shape.reduce((a, b) => a * b, 1) !== numel) throw new GpuError('shape', `view of ${t.label}: shape [${shape}] does not hold ${numel} elements`);
+    return new Tensor(t.buffer, numel, shape.slice(), label, byteOffset, true);
+  }
+
+  /** Returns a tensor's buffer to the pool (its contents become undefined). Views are ignored. */
   release(...ts: (Tensor | null | undefined)[]) {
     for (const t of ts) {
-      if (!t || !this.live.has(t.buffer)) continue;
+      if (!t || t.isView || !this.live.has(t.buffer)) continue;
       this.live.delete(t.buffer);
       this.liveBytes -= t.buffer.size;
       const list = this.pool.get(t.buffer.size) ?? [];
@@ -239,7 +265,7 @@ export class Gpu {
     if (arr.length + offsetElems > t.numel) throw new GpuError('shape', `write to ${t.label}: ${arr.length} values into ${t.numel - offsetElems}`);
     // Writes are queue-ordered: flush recorded work first so it sees the old contents.
     this.flush();
-    this.device.queue.writeBuffer(t.buffer, offsetElems * 4, arr.buffer, arr.byteOffset, arr.byteLength);
+    this.device.queue.writeBuffer(t.buffer, t.byteOffset + offsetElems * 4, arr.buffer, arr.byteOffset, arr.byteLength);
   }
 
   /** Fill with a float value (NaN by default: tests poison outputs so unwritten elements fail). */
@@ -283,7 +309,7 @@ export class Gpu {
 
   /**
    * Records one dispatch. `buffers[i]` binds to binding i (uniform bindings consume
-   * `params`, storage ones consume tensors in order). Workgroup counts over 65535 in x are
+   * `params`, storage ones consume tensors in order; a view binds its range). Workgroup counts over 65535 in x are
    * an error: kernels fold large counts into y themselves.
    */
   dispatch(k: Kernel, buffers: Tensor[], workgroups: [number, number?, number?], p?: Params) {
@@ -304,7 +330,8 @@ export class Gpu {
       } else {
         const t = buffers[ti++];
         if (!t) throw new GpuError('validation', `${k.spec.shader}: missing tensor for binding ${i}`);
-        entries.push({ binding: i, resource: { buffer: t.buffer } });
+        // A view binds its range only; an owned tensor its whole buffer (as always).
+        entries.push({ binding: i, resource: t.isView ? { buffer: t.buffer, offset: t.byteOffset, size: t.bytes } : { buffer: t.buffer } });
       }
     });
     if (ti !== buffers.length) throw new GpuError('validation', `${k.spec.shader}: ${buffers.length} tensors for ${ti} storage bindings`);
@@ -322,7 +349,7 @@ export class Gpu {
     this.ensurePass();
     this.pass!.end();
     this.pass = null;
-    this.encoder!.copyBufferToBuffer(src.buffer, srcOffset * 4, dst.buffer, dstOffset * 4, Math.ceil((numel * 4) / 4) * 4);
+    this.encoder!.copyBufferToBuffer(src.buffer, src.byteOffset + srcOffset * 4, dst.buffer, dst.byteOffset + dstOffset * 4, Math.ceil((numel * 4) / 4) * 4);
   }
 
   /** Submits everything recorded since the last flush. Cheap when nothing is recorded. */
@@ -384,7 +411,7 @@ export class Gpu {
       this.pass.end();
       this.pass = null;
     }
-    this.encoder.copyBufferToBuffer(t.buffer, offsetElems * 4, staging, 0, size);
+    this.encoder.copyBufferToBuffer(t.buffer, t.byteOffset + offsetElems * 4, staging, 0, size);
     this.flush();
     try {
       await Promise.race([staging.mapAsync(GPUMapMode.READ), this.lost.then((e) => Promise.reject(e))]);
