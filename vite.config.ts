@@ -2,8 +2,9 @@ import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
-// Two pages: the app (index.html) and the in-browser kernel checks (checks.html), which the
-// e2e suite opens to prove the WGSL also compiles and runs on Chromium's compiler.
+// Three pages: the app (index.html), the in-browser kernel checks (checks.html), which the
+// e2e suite opens to prove the WGSL also compiles and runs on Chromium's compiler, and the
+// GPT-2-shape benchmark (bench.html, run by `npm run bench:gpu`).
 export default defineConfig({
   plugins: [react()],
   worker: { format: 'es' },
@@ -13,6 +14,7 @@ export default defineConfig({
       input: {
         main: resolve(import.meta.dirname, 'index.html'),
         checks: resolve(import.meta.dirname, 'checks.html'),
+        bench: resolve(import.meta.dirname, 'bench.html'),
       },
     },
   },
