@@ -706,6 +706,43 @@ export function bf16ToFloat32(src: Uint16Array): Float32Array {
   return out;
 }
 
+const F32_SCRATCH = new Float32Array(1);
+const U32_SCRATCH = new Uint32Array(F32_SCRATCH.buffer);
+
+/** float32 → IEEE half bits, rounded to nearest even (overflow → ±Inf, NaN stays NaN). */
+export function float32ToF16Bits(v: number): number {
+  F32_SCRATCH[0] = v;
+  const x = U32_SCRATCH[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const man = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (man ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // below half the smallest subnormal: ±0
+    const m = man | 0x800000; // implicit bit
+    const shift = 14 - e;
+    let h = m >>> shift;
+    const rem = m & ((1 << shift) - 1);
+    const half = 1 << (shift - 1);
+    if (rem > half || (rem === half && h & 1)) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (man >>> 13);
+  const rem = man & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++; // a carry into the exponent is correct rounding
+  return sign | h;
+}
+
+/** float32 → bfloat16 bits, rounded to nearest even (NaN stays NaN). */
+export function float32ToBf16Bits(v: number): number {
+  F32_SCRATCH[0] = v;
+  const x = U32_SCRATCH[0];
+  if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return (x >>> 16) | 0x40;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
 /** Index of the first NaN or ±Infinity, or -1 when every element is finite. */
 export function firstNonFinite(a: Float32Array): number {
   for (let i = 0; i < a.length; i++) {
