@@ -1,4 +1,4 @@
-// NTK-Attention forward (shared notes §2), one invocation per query row (b, h, i):
+// NTK-Attention forward (docs/ntk-attention.md §6), one invocation per query row (b, h, i):
 //   o_i = (Σ_j M_ij e^{S_ij} v_j + φ(q_i)ᵀZ) / (Σ_j M_ij e^{S_ij} + φ(q_i)ᵀk̃),  S = c·QKᵀ.
 // φ(q_i) is computed on the fly one feature at a time (taylor2 has r = 1 + d + d²), so
 // nothing of size r is stored. Writes O, stats (a'_i, D_i) for backward and β_i.

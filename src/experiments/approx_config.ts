@@ -1,5 +1,5 @@
-// Settings of the approximation-error experiment (paper §4.4, corrected protocol of the
-// shared notes §3): defaults sized to finish a full sweep in minutes on a software GPU,
+// Settings of the approximation-error experiment (paper §4.4, corrected protocol of
+// docs/ntk-attention.md §11): defaults sized to finish a full sweep in minutes on a software GPU,
 // validation with messages that name the setting. Shared by the CLI and the UI.
 import type { FeatureMapName } from '../train/config';
 import { featureDim } from '../kernels/ntk_attention.ref';

@@ -1,4 +1,4 @@
-// The inputs of the approximation-error experiment (shared notes §3, corrected protocol),
+// The inputs of the approximation-error experiment (docs/ntk-attention.md §11, corrected protocol),
 // drawn on the CPU in float64 from one seed and handed to the GPU as float32:
 //
 //   - frozen per-head projections W_Q, W_K, W_V [d, d] with entries ~ N(0, 1/d), so that

@@ -1,5 +1,5 @@
-// The approximation-error experiment (paper §4.4) with the corrected protocol of the shared
-// notes §3, on the GPU kernels. For each replicate (seed) and prefix length m:
+// The approximation-error experiment (paper §4.4) with the corrected protocol of
+// docs/ntk-attention.md §11, on the GPU kernels. For each replicate (seed) and prefix length m:
 //
 //   T  = exact prefix attention on the evaluation inputs X (queries from X only, causal
 //        over X, the whole prefix visible to every query): the target;

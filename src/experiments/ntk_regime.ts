@@ -1,4 +1,4 @@
-// The NTK regime of prefix learning (paper's convergence theorem; shared notes §5): train
+// The NTK regime of prefix learning (paper's convergence theorem; docs/ntk-attention.md §11): train
 // only the prefix of a frozen base model for m = 8 … 8192 under two parameterisations, and
 // record each run's training-loss curve and the prefix's relative movement
 // ‖θ_T − θ_0‖ / ‖θ_0‖. In the NTK regime a longer prefix moves less (≈ m^{-1/2}) and the

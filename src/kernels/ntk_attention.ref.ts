@@ -1,5 +1,5 @@
-// float64 reference for NTK-Attention (shared notes §2), forward and backward, and the
-// closed form (Z, k) from a prefix. Plain loops: this file is the definition.
+// float64 reference for NTK-Attention (docs/ntk-attention.md §4-§7), forward and backward, and the
+// closed form (Z, k) from a prefix (§10). Plain loops: this file is the definition.
 //
 //   o_i = ( Σ_j M_ij e^{S_ij} v_j + φ(q_i)ᵀ Z ) / ( Σ_j M_ij e^{S_ij} + φ(q_i)ᵀ k̃ ),  S = c·Q Kᵀ
 //

@@ -1,4 +1,4 @@
-// float64 references for prefix attention (docs: /work/shared/ntk-attention.md §1).
+// float64 references for prefix attention (docs/ntk-attention.md §2 forward, §3 backward).
 //
 // One layer, per batch b and head h, with t_ip = c·q_i·p_p (prefix keys Pk[h]) and
 // S_ij = c·q_i·k_j (sequence keys K[b,h]):

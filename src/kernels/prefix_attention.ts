@@ -1,5 +1,5 @@
 // Fused prefix attention (P-Tuning v2 style prefix keys/values shared by the batch), forward
-// and backward. Definition and layouts: prefix_attention.ref.ts; math: ntk-attention.md §1.
+// and backward. Definition and layouts: prefix_attention.ref.ts; math: docs/ntk-attention.md §2, §3.
 //
 //   prefixAttentionForward(gpu, {q, k, v, pk, pv, o, lse, beta?}, dims)
 //     q, k, v [B,H,L,d]; pk, pv [H,m,d] (m = 0 allowed: any tensor, it is not read)

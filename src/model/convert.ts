@@ -1,4 +1,4 @@
-// Conversion prefix → NTK-Attention in closed form (shared notes §2): for every layer and
+// Conversion prefix → NTK-Attention in closed form (docs/ntk-attention.md §10): for every layer and
 // head, a prefix of m keys p_j and values w_j enters attention only through
 //   k = Σ_j φ(p_j)   [r]        Z = Σ_j φ(p_j) w_jᵀ   [r, d]
 // when e^{c·q·p} is replaced by φ(q)ᵀφ(p). φ folds the scale c = 1/√d in (u = x / d^{1/4}),

@@ -1,6 +1,6 @@
 // "Approximation error against prefix length": how well NTK-Attention's (Z, k) stand in for
 // attention to a prefix of m keys and values, as m grows (paper §4.4, corrected protocol of
-// the shared notes §3). Runs experiments/approx_error.ts in the engine worker with tiny
+// docs/ntk-attention.md §11). Runs experiments/approx_error.ts in the engine worker with tiny
 // defaults; points stream in and are plotted as they come, log-log with fitted slopes.
 import { useMemo, useRef, useState } from 'react';
 import type { ApproxMethod } from '../../experiments/approx_config';
