@@ -4,8 +4,9 @@
 // broadcast load) and the matching rows of dout are read coalesced across columns.
 // Cost O(V·B·T) compares, fine for the small vocabularies this project trains; rows beyond
 // the dispatch's y extent are grid-strided (V > 65535). Written, or added when
-// accumulate != 0 (the tied LM head has already written its share of dwte).
-struct Params { ntok: u32, c: u32, v: u32, accumulate: u32 }
+// accumulate != 0 (the tied LM head has already written its share of dwte). dwte may be
+// bound as rows [v0, v0 + v) of the whole table (a chunk under the binding limit).
+struct Params { ntok: u32, c: u32, v: u32, accumulate: u32, v0: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> tokens: array<u32>;
 @group(0) @binding(2) var<storage, read> dout: array<f32>;
@@ -21,7 +22,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var row = wid.y; row < p.v; row += nwg.y) {
     var s = 0.0;
     for (var n = 0u; n < p.ntok; n++) {
-      if (tokens[n] == row) { s += dout[n * p.c + col]; }
+      if (tokens[n] == row + p.v0) { s += dout[n * p.c + col]; }
     }
     let i = row * p.c + col;
     if (p.accumulate != 0u) { s += dwte[i]; }

@@ -24,6 +24,8 @@ interface Case {
   maxGroups?: number;
   /** Pass dwte = null (only dwpe). */
   noWte?: boolean;
+  /** Bind wte / dwte in vocabulary chunks of at most this many bytes. */
+  maxBindingBytes?: number;
 }
 
 /** Tokens skewed towards small ids (so tokens repeat, and some ids never occur), with a forced repeat. */
@@ -42,7 +44,7 @@ async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
   const dout = roundF32(rng.normals(B * T * C));
   const ref = embeddingBackwardRef(tokens, dout, B, T, C, V, P);
   const repeats = B * T - new Set(tokens).size;
-  const tag = `B=${B} T=${T} C=${C} V=${V} P=${P}${c.maxGroups ? ` groups≤${c.maxGroups}` : ''} (${repeats} repeated)`;
+  const tag = `B=${B} T=${T} C=${C} V=${V} P=${P}${c.maxGroups ? ` groups≤${c.maxGroups}` : ''}${c.maxBindingBytes ? ` bind≤${c.maxBindingBytes}B` : ''} (${repeats} repeated)`;
 
   const ttok = gpu.tensor([B, T], tokens, 'tokens');
   const twte = gpu.tensor([V, C], Float32Array.from(wte), 'wte');
@@ -51,7 +53,7 @@ async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
   const tout = poisoned(gpu, [B, T, C]);
   const tdwte = c.noWte ? null : poisoned(gpu, [V, C], 'dwte');
   const tdwpe = poisoned(gpu, [P, C], 'dwpe');
-  const dims = { B, T, C, maxGroups: c.maxGroups };
+  const dims = { B, T, C, maxGroups: c.maxGroups, maxBindingBytes: c.maxBindingBytes };
   embeddingForward(gpu, ttok, twte, twpe, tout, dims);
   embeddingBackward(gpu, ttok, tdout, tdwte, tdwpe, { ...dims, V });
   const out: Metric[] = [compare(`out ${tag}`, await gpu.read(tout), embeddingRef(tokens, wte, wpe, B, T, C), FWD)];
@@ -86,6 +88,10 @@ export const checks: KernelCheck[] = [
         { B: rng.int(2, 4), T: T2, C: rng.int(30, 70) * 2 + 1, V: rng.int(20, 70), P: T2 + rng.int(1, 10) },
         // Few workgroups: vocabulary rows and dwpe elements are grid-strided (as V > 65535).
         { B: 3, T: T3, C: rng.int(65, 100), V: rng.int(5, 20), P: T3 + rng.int(0, 3), maxGroups: rng.int(1, 3) },
+        // wte / dwte bound in vocabulary chunks (as gpt2-medium's 206 MB wte on a device whose
+        // binding limit is 128 MiB): 2-3 chunks of 64 rows (C = 4: 1 KiB, a multiple of the
+        // 256-byte offset alignment), the last one partial; every token id and a bad one.
+        { B: 2, T: rng.int(20, 40), C: 4, V: rng.int(130, 190), P: 41, maxBindingBytes: 1024 },
         // Frozen token embedding: only dwpe.
         { B: 2, T: 5, C: 9, V: 4, P: 8, noWte: true },
       ];

@@ -7,6 +7,9 @@
 //   token) and dwpe [P, C] (Σ over the batch; rows ≥ T get 0), each written or, with
 //   accumulateWte / accumulateWpe, added. Deterministic: every output element is summed by
 //   one thread in a fixed order (no atomics). Either gradient may be null (frozen).
+// wte / dwte larger than the device's maxStorageBufferBindingSize (gpt2-medium's is 206 MB)
+// are bound one vocabulary chunk at a time, each range aligned to
+// minStorageBufferOffsetAlignment; with one chunk the dispatches are exactly as before.
 import { shapeCheck } from '../gpu/errors';
 import { params } from '../gpu/params';
 import { cdiv, type Gpu, type Tensor } from '../gpu/runtime';
@@ -18,7 +21,26 @@ export interface EmbeddingDims {
   C: number;
   /** Cap on workgroups per dispatch (the shaders stride beyond it); tests lower it. */
   maxGroups?: number;
+  /** Largest wte / dwte range bound at once, in bytes (default and upper bound: the device's
+   *  maxStorageBufferBindingSize); tests lower it to exercise the chunked path. */
+  maxBindingBytes?: number;
 }
+
+/** [start, count) vocabulary row ranges whose [rows, C] slices fit one binding, aligned. */
+export function vocabChunks(gpu: Gpu, V: number, C: number, maxBindingBytes?: number): { start: number; count: number }[] {
+  const limit = Math.min(gpu.device.limits.maxStorageBufferBindingSize, maxBindingBytes ?? Infinity);
+  const align = gpu.device.limits.minStorageBufferOffsetAlignment;
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const granule = align / gcd(align, C * 4); // rows per aligned step
+  const rows = Math.floor(Math.floor(limit / (C * 4)) / granule) * granule;
+  shapeCheck(rows >= 1, 'embedding', `${granule} rows of C = ${C} floats (the offset alignment) exceed the binding limit of ${limit} bytes`);
+  const out = [];
+  for (let s = 0; s < V; s += rows) out.push({ start: s, count: Math.min(rows, V - s) });
+  return out;
+}
+
+const rowsOf = (gpu: Gpu, t: Tensor, ch: { start: number; count: number }, C: number, whole: boolean) =>
+  whole ? t : gpu.view(t, ch.start * C, ch.count * C, [ch.count, C]);
 
 export interface EmbeddingBackwardOpts extends EmbeddingDims {
   /** Vocabulary size; defaults to dwte's rows (checked against them when both are known). */
@@ -44,8 +66,13 @@ export function embeddingForward(gpu: Gpu, tokens: Tensor, wte: Tensor, wpe: Ten
   shapeCheck(out.numel === B * T * C, K, `out must be [B=${B}, T=${T}, C=${C}], got ${out.numel} elements`);
   shapeCheck(![tokens, wte, wpe].includes(out), K, 'out must not alias an input');
   const n = B * T * C;
+  const V = wte.numel / C;
   const k = gpu.kernel({ shader: 'embedding_forward', bindings: ['uniform', 'read', 'read', 'read', 'rw'] });
-  gpu.dispatch(k, [tokens, wte, wpe, out], gridStride(n, 256, dims.maxGroups), params().u32(n).u32(T).u32(C).u32(wte.numel / C));
+  const chunks = vocabChunks(gpu, V, C, dims.maxBindingBytes);
+  for (const ch of chunks) {
+    const w = rowsOf(gpu, wte, ch, C, chunks.length === 1);
+    gpu.dispatch(k, [tokens, w, wpe, out], gridStride(n, 256, dims.maxGroups), params().u32(n).u32(T).u32(C).u32(V).u32(ch.start).u32(ch.count));
+  }
 }
 
 export function embeddingBackward(gpu: Gpu, tokens: Tensor, dout: Tensor, dwte: Tensor | null, dwpe: Tensor | null, opts: EmbeddingBackwardOpts) {
@@ -62,7 +89,11 @@ export function embeddingBackward(gpu: Gpu, tokens: Tensor, dout: Tensor, dwte: 
     shapeCheck(dwte !== dout && dwte !== tokens, K, 'dwte must not alias an input');
     shapeCheck(cdiv(C, 64) <= MAX_GROUPS, K, `C=${C} too large`);
     const k = gpu.kernel({ shader: 'embedding_backward_wte', bindings: ['uniform', 'read', 'read', 'rw'] });
-    gpu.dispatch(k, [tokens, dout, dwte], [cdiv(C, 64), Math.min(V, maxGroups, MAX_GROUPS)], params().u32(B * T).u32(C).u32(V).u32(accumulateWte ? 1 : 0));
+    const chunks = vocabChunks(gpu, V, C, opts.maxBindingBytes);
+    for (const ch of chunks) {
+      const d = rowsOf(gpu, dwte, ch, C, chunks.length === 1);
+      gpu.dispatch(k, [tokens, dout, d], [cdiv(C, 64), Math.min(ch.count, maxGroups, MAX_GROUPS)], params().u32(B * T).u32(C).u32(ch.count).u32(accumulateWte ? 1 : 0).u32(ch.start));
+    }
   }
   if (dwpe) {
     shapeCheck(dwpe.numel % C === 0 && dwpe.numel / C >= T, K, `dwpe must be [P ≥ T=${T}, C=${C}], got ${dwpe.numel} elements`);
