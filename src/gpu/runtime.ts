@@ -330,6 +330,11 @@ export class Gpu {
       } else {
         const t = buffers[ti++];
         if (!t) throw new GpuError('validation', `${k.spec.shader}: missing tensor for binding ${i}`);
+        // Said here, by name, rather than as a device validation error later: a kernel that
+        // may meet a tensor this large must bind it in ranges (views), as lm_head does.
+        if (t.bytes > this.device.limits.maxStorageBufferBindingSize) {
+          throw new GpuError('validation', `${k.spec.shader}: tensor ${t.label} (${t.bytes} bytes) is larger than this device's maxStorageBufferBindingSize (${this.device.limits.maxStorageBufferBindingSize} bytes) and this kernel binds it whole`);
+        }
         // A view binds its range only; an owned tensor its whole buffer (as always).
         entries.push({ binding: i, resource: t.isView ? { buffer: t.buffer, offset: t.byteOffset, size: t.bytes } : { buffer: t.buffer } });
       }

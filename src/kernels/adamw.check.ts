@@ -70,6 +70,8 @@ interface Case {
   steps: number;
   /** Start from zero moments (a fresh optimiser) or from a random earlier state. */
   fresh: boolean;
+  /** Bind p, g, m, v in ranges of at most this many bytes (a tensor over the device's limit). */
+  maxBindingBytes?: number;
 }
 
 async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
@@ -92,7 +94,7 @@ async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
   let ts: Tensor | null = null;
   if (c.scaleKind === 'scalar') ts = gpu.tensor([1], [scale]);
   if (c.scaleKind === 'pair') ts = gpu.tensor([2], [f32(rng.uniform(1, 10)), scale]);
-  const tag = `n=${n} decay=${c.decay} scale=${c.scaleKind} t=${c.firstStep}..${c.firstStep + c.steps - 1}`;
+  const tag = `n=${n} decay=${c.decay} scale=${c.scaleKind} t=${c.firstStep}..${c.firstStep + c.steps - 1}${c.maxBindingBytes ? ` bind≤${c.maxBindingBytes}B` : ''}`;
   const out: Metric[] = [];
   let worstDp = 0;
   let worstM = 0;
@@ -109,7 +111,7 @@ async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
     const mb = Float64Array.from(await gpu.read(tm));
     const vb = Float64Array.from(await gpu.read(tv));
     const mPrev = mb.slice();
-    adamw(gpu, tp, tg, tm, tv, hp, t, { decay: c.decay, gradScale: ts });
+    adamw(gpu, tp, tg, tm, tv, hp, t, { decay: c.decay, gradScale: ts, maxBindingBytes: c.maxBindingBytes });
     const pa = await gpu.read(tp);
     const ma = await gpu.read(tm);
     const va = await gpu.read(tv);
@@ -154,6 +156,8 @@ export const checks: KernelCheck[] = [
         // A resumed optimiser late in training: bias corrections ≈ 1, non-zero moments.
         { n: rng.int(50, 3000), decay: true, scaleKind: 'none', firstStep: rng.int(500, 5000), steps: 3, fresh: false },
         { n: rng.int(50, 3000), decay: false, scaleKind: 'scalar', firstStep: rng.int(2, 50), steps: 2, fresh: false },
+        // Bound in 1 KiB ranges (256 elements), the last one partial: every element updated once.
+        { n: rng.int(600, 1000), decay: true, scaleKind: 'pair', firstStep: rng.int(1, 20), steps: 2, fresh: false, maxBindingBytes: 1024 },
       ];
       const out: Metric[] = [];
       for (const c of cases) out.push(...(await runCase(gpu!, rng, c)));

@@ -9,7 +9,7 @@ import { shapeCheck } from '../gpu/errors';
 import { params } from '../gpu/params';
 import type { Gpu, Tensor } from '../gpu/runtime';
 import type { AdamWHyper } from './adamw.ref';
-import { gridStride } from './grid';
+import { bindingRanges, gridStride } from './grid';
 
 export type { AdamWHyper } from './adamw.ref';
 
@@ -18,6 +18,8 @@ export interface AdamWOptions {
   decay: boolean;
   gradScale?: Tensor | null;
   gradScaleIndex?: number;
+  /** Largest range bound at once, in bytes (default: the device's binding limit); tests lower it. */
+  maxBindingBytes?: number;
 }
 
 export function adamw(gpu: Gpu, p: Tensor, g: Tensor, m: Tensor, v: Tensor, hp: AdamWHyper, step: number, opts: AdamWOptions) {
@@ -37,8 +39,8 @@ export function adamw(gpu: Gpu, p: Tensor, g: Tensor, m: Tensor, v: Tensor, hp: 
   // Bias corrections in float64 on the CPU: β^t for large t underflows gracefully to 0.
   const bc1 = 1 - Math.pow(hp.beta1, step);
   const bc2 = 1 - Math.pow(hp.beta2, step);
-  const pr = params()
-    .u32(n)
+  const pr = (count: number) => params()
+    .u32(count)
     .f32(hp.lr)
     .f32(hp.beta1)
     .f32(hp.beta2)
@@ -49,5 +51,10 @@ export function adamw(gpu: Gpu, p: Tensor, g: Tensor, m: Tensor, v: Tensor, hp: 
     .f32(bc1)
     .f32(bc2)
     .u32(gsIndex);
-  gpu.dispatch(k, gs ? [p, g, m, v, gs] : [p, g, m, v], gridStride(n), pr);
+  const ranges = bindingRanges(gpu.device.limits, n, opts.maxBindingBytes);
+  for (const r of ranges) {
+    const part = (t: Tensor) => (ranges.length === 1 ? t : gpu.view(t, r.start, r.count));
+    const ts = [part(p), part(g), part(m), part(v)];
+    gpu.dispatch(k, gs ? [...ts, gs] : ts, gridStride(r.count), pr(r.count));
+  }
 }

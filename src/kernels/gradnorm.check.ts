@@ -32,18 +32,18 @@ function randomGrads(rng: Rng, extra: number): Float64Array[] {
   return sizes.map((n) => roundF32(rng.normals(n, 10 ** rng.uniform(-3, 1))));
 }
 
-async function normCase(gpu: Gpu, rng: Rng, grads: Float64Array[], factor: number, tag: string): Promise<Metric[]> {
+async function normCase(gpu: Gpu, rng: Rng, grads: Float64Array[], factor: number, tag: string, maxBindingBytes?: number): Promise<Metric[]> {
   const ts = grads.map((g) => gpu.tensor([g.length], Float32Array.from(g), 'grad'));
   const ref0 = gradNormScaleRef(grads, 1);
   // maxNorm relative to the true norm: factor < 1 clips, > 1 does not, 0 turns clipping off.
   const maxNorm = Math.fround(factor * ref0.norm);
   const ref = gradNormScaleRef(grads, maxNorm);
   const out = poisoned(gpu, [2], 'norm-scale');
-  gradNormScale(gpu, ts, maxNorm, out);
+  gradNormScale(gpu, ts, maxNorm, out, maxBindingBytes);
   const got = await gpu.read(out);
   // Same inputs again: the reduction order is fixed, so the bits must match exactly.
   const again = poisoned(gpu, [2], 'norm-scale-2');
-  gradNormScale(gpu, ts, maxNorm, again);
+  gradNormScale(gpu, ts, maxNorm, again, maxBindingBytes);
   const got2 = await gpu.read(again);
   gpu.release(out, again, ...ts);
   const slots = grads.reduce((a, g) => a + groupsFor(g.length), 0);
@@ -71,6 +71,8 @@ export const checks: KernelCheck[] = [
       out.push(...(await normCase(gpu!, rng, [roundF32(rng.normals(rng.int(2, 50), 1e-7)), roundF32(rng.normals(rng.int(2, 50), 1e-7))], 0.5, 'tiny norm')));
       // All-zero gradients: norm 0 and scale 1 (not maxNorm/1e-6 > 1).
       out.push(...(await normCase(gpu!, rng, [new Float64Array(rng.int(1, 500)), new Float64Array(3)], 1, 'all zero')));
+      // Tensors bound in 4 KiB ranges (as a gradient over the device's binding limit).
+      out.push(...(await normCase(gpu!, rng, randomGrads(rng, rng.int(0, 2)), rng.uniform(0.05, 0.9), 'bound in 4 KiB ranges', 4096)));
       // No tensors at all: norm 0, scale 1.
       out.push(...(await normCase(gpu!, rng, [], 1, 'empty list')));
       return out;

@@ -9,21 +9,26 @@
 import { shapeCheck } from '../gpu/errors';
 import { params } from '../gpu/params';
 import type { Gpu, Tensor } from '../gpu/runtime';
-import { gridStride } from './grid';
+import { bindingRanges, gridStride } from './grid';
 
 /** Workgroups (= partial slots) for a tensor of n elements: ≥ 1024 elements per group, ≤ 64 groups. */
 export function groupsFor(n: number): number {
   return n === 0 ? 0 : Math.min(64, Math.ceil(n / 1024));
 }
 
-export function gradNormScale(gpu: Gpu, grads: Tensor[], maxNorm: number, out: Tensor) {
+export function gradNormScale(gpu: Gpu, grads: Tensor[], maxNorm: number, out: Tensor, maxBindingBytes?: number) {
   shapeCheck(out.numel >= 2, 'gradnorm', `out must hold 2 floats {norm, scale}, has ${out.numel}`);
   shapeCheck(!grads.includes(out), 'gradnorm', 'out must not be one of the gradients');
-  const slots = grads.reduce((a, g) => a + groupsFor(g.numel), 0);
+  // A tensor over the binding limit is summed range by range, each range its own slots.
+  const parts = grads.flatMap((g) => {
+    const rs = bindingRanges(gpu.device.limits, g.numel, maxBindingBytes);
+    return rs.map((r) => (rs.length === 1 ? g : gpu.view(g, r.start, r.count)));
+  });
+  const slots = parts.reduce((a, g) => a + groupsFor(g.numel), 0);
   const partials = gpu.tensor([Math.max(1, slots)], undefined, 'gradnorm-partials');
   const kp = gpu.kernel({ shader: 'gradnorm_partial', bindings: ['uniform', 'read', 'rw'] });
   let slot = 0;
-  for (const g of grads) {
+  for (const g of parts) {
     const groups = groupsFor(g.numel);
     if (groups === 0) continue;
     gpu.dispatch(kp, [g, partials], [groups], params().u32(g.numel).u32(slot));
