@@ -7,7 +7,9 @@ export type DataErrorCode =
   | 'binary' // valid UTF-8 but contains NUL: almost certainly not a text file
   | 'too-large' // more bytes than the loader accepts
   | 'too-short' // fewer characters than the context length needs (`needed` says how many)
-  | 'bad-vocab' // a vocabulary JSON that does not have the required shape
+  | 'bad-vocab' // a vocabulary JSON that does not have the required shape (ids, tokens)
+  | 'bad-merges' // a BPE merge list that is missing, empty, or names tokens not in the vocabulary
+  | 'bad-tokenizer' // a tokenizer.json that is not GPT-2 byte-level BPE, or is malformed
   | 'bad-id' // a token id outside the vocabulary (a bug upstream: loud, never silent)
   | 'bad-shape' // batch size / sequence length that is not a positive integer or too small
   | 'vocab-missing-chars' // a synthetic task's characters are not all in the given vocabulary

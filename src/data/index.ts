@@ -10,6 +10,7 @@ import type { Vocab } from './vocab';
 export * from './errors';
 export * from './vocab';
 export * from './tokenizer';
+export * from './bpe';
 export * from './task';
 export * from './text';
 export * from './synthetic';

@@ -17,4 +17,7 @@ export interface Tokenizer {
   decode(ids: ArrayLike<number>): string;
   /** One line for summaries, e.g. "byte-level BPE, 50257 tokens (tokenizer.json)". */
   describe(): string;
+  /** Optional: how many UTF-8 bytes one id stands for (bits per byte). Without it, callers
+   *  measure the decoded text. */
+  tokenBytes?(id: number): number;
 }
