@@ -6,9 +6,7 @@ import { featureDim, ntkAttentionBackwardRef, ntkAttentionRef } from '../kernels
 import { prefixAttentionBackward, prefixAttentionForward } from '../kernels/prefix_attention';
 import { prefixAttentionBackwardRef, prefixAttentionRef } from '../kernels/prefix_attention.ref';
 import type { FeatureMapName, KParam } from '../train/config';
-import { Inputs, ShapeError, type KernelRunner } from './kernel';
-
-const round32 = (a: Float64Array) => Float64Array.from(Float32Array.from(a));
+import { Inputs, round32, ShapeError, type KernelRunner } from './kernel_runner';
 
 async function runOnGpu(g: Gpu, inputs: Record<string, [Float64Array, number[]]>, outputs: Record<string, number[]>, record: (t: Record<string, Tensor>) => void) {
   const t: Record<string, Tensor> = {};

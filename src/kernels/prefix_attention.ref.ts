@@ -22,6 +22,11 @@ export interface PrefixAttentionDims {
   scale?: number;
 }
 
+/**
+ * The score scale the wrappers (prefix_attention.ts, attention_unfused.ts) pass their kernels.
+ * The references below do not use it: they compute c from d themselves, so that a wrong
+ * scale in the wrappers' path shows up as a mismatch instead of being shared by both sides.
+ */
 export const attnScale = (dims: PrefixAttentionDims) => dims.scale ?? 1 / Math.sqrt(dims.d);
 
 export interface PrefixAttentionInputs {
@@ -39,7 +44,7 @@ export interface PrefixAttentionInputs {
 function probRow(x: PrefixAttentionInputs, dims: PrefixAttentionDims, b: number, h: number, i: number): { p: Float64Array; lse: number } {
   const { H, L, d, m } = dims;
   const causal = dims.causal ?? true;
-  const c = attnScale(dims);
+  const c = dims.scale ?? 1 / Math.sqrt(d);
   const qo = ((b * H + h) * L + i) * d;
   const s = new Float64Array(m + L).fill(-Infinity);
   for (let p = 0; p < m; p++) {
@@ -106,7 +111,7 @@ export interface PrefixAttentionGrads {
  */
 export function prefixAttentionBackwardRef(x: PrefixAttentionInputs, dO: ArrayLike<number>, dims: PrefixAttentionDims): PrefixAttentionGrads {
   const { B, H, L, d, m } = dims;
-  const c = attnScale(dims);
+  const c = dims.scale ?? 1 / Math.sqrt(d);
   const g: PrefixAttentionGrads = {
     dq: new Float64Array(B * H * L * d),
     dk: new Float64Array(B * H * L * d),
