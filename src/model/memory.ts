@@ -17,6 +17,10 @@ export interface MemoryEstimate {
   total: number;
   /** The largest single tensor, which must fit one buffer (maxBufferSize). */
   largestTensor: { name: string; bytes: number };
+  /** The largest activation, [B·T, 4C] (the MLP's hidden layer): kernels bind it whole. */
+  largestActivationBytes: number;
+  /** Tokens per batch (B·T) this estimate is for. */
+  tokens: number;
 }
 
 const F = 4; // float32
@@ -53,7 +57,7 @@ export function estimateMemory(c: ModelConfig, a: AdapterSpec, B: number, T: num
   // dO/dq/dk/dv (4NC) = 19NC, + LoRA's dt.
   const backward = training ? (19 * N * C + N * r) * F : 0;
   const scratch = backward + headScratchFloats * F;
-  return { params, optimizer, activations, scratch, total: params + optimizer + activations + scratch, largestTensor: largest };
+  return { params, optimizer, activations, scratch, total: params + optimizer + activations + scratch, largestTensor: largest, largestActivationBytes: 4 * N * C * F, tokens: N };
 }
 
 /** "1.23 GB" style: powers of 1000, as browsers and the GPU vendors print them. */
@@ -72,6 +76,9 @@ export function formatBytes(n: number): string {
 export interface DeviceBudget {
   /** The device's maxBufferSize: one tensor must fit one buffer. */
   maxBufferSize: number;
+  /** The device's maxStorageBufferBindingSize: weights larger than it are bound in ranges,
+   *  activations are bound whole, so B·T is limited by it. */
+  maxStorageBufferBindingSize: number;
   /** Bytes this run may use in all: WebGPU does not tell a device's memory, so the caller
    *  decides (a user setting, or a default by adapter kind). */
   budgetBytes: number;
@@ -81,6 +88,10 @@ export interface DeviceBudget {
 export function checkFits(est: MemoryEstimate, dev: DeviceBudget, what: string): string | null {
   if (est.largestTensor.bytes > dev.maxBufferSize) {
     return `${what}: tensor ${est.largestTensor.name} needs ${formatBytes(est.largestTensor.bytes)} in one buffer, but this GPU's largest buffer is ${formatBytes(dev.maxBufferSize)}`;
+  }
+  if (est.largestActivationBytes > dev.maxStorageBufferBindingSize) {
+    const maxTokens = Math.floor((est.tokens * dev.maxStorageBufferBindingSize) / est.largestActivationBytes);
+    return `${what}: the MLP activations of ${est.tokens} tokens per batch need ${formatBytes(est.largestActivationBytes)} in one binding, over this GPU's ${formatBytes(dev.maxStorageBufferBindingSize)}: use at most ${maxTokens} tokens per batch (batch × sequence length)`;
   }
   if (est.total > dev.budgetBytes) {
     return (
