@@ -33,7 +33,8 @@ async function main() {
     const seed = randomInt(0, 2 ** 32 - 1) >>> 0;
     for (const c of checks) {
       const o = await runCheck(c, c.gpu ? gpu : null, seed);
-      for (const m of o.metrics) worst.set(c.name, Math.max(worst.get(c.name)!, m.err / m.bound));
+      // A bound of 0 (bitwise equality) counts as 0 when met, Infinity when not.
+      for (const m of o.metrics) worst.set(c.name, Math.max(worst.get(c.name)!, m.bound > 0 ? m.err / m.bound : m.err === 0 ? 0 : Infinity));
       if (!o.pass) {
         fails.get(c.name)!.push(seed);
         console.log(formatOutcome(o));
