@@ -5,15 +5,26 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeAdapter } from '../gpu/device';
 import { createNodeGpu } from '../gpu/node';
+import { BENCH_USAGE, BenchArgError, parseBenchArgs, type BenchArgs } from './args';
 import type { Bench } from './bench';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const onlyIdx = args.indexOf('--only');
-const only = onlyIdx >= 0 ? args[onlyIdx + 1]?.split(',') : undefined;
-const write = !args.includes('--no-write');
+let parsed: BenchArgs;
+try {
+  parsed = parseBenchArgs(process.argv.slice(2));
+} catch (e) {
+  if (!(e instanceof BenchArgError)) throw e;
+  console.error(`error: ${e.message}\n\n${BENCH_USAGE}`);
+  process.exit(2);
+}
+if (parsed.help) {
+  console.log(BENCH_USAGE);
+  process.exit(0);
+}
+const { quick, only, write } = parsed;
+// Dawn's limit warnings are not for users (see src/cli/quiet_dawn.ts).
+await (await import('../cli/quiet_dawn')).quietDawn();
 
 const files = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort();
 const gpu = await createNodeGpu();

@@ -101,7 +101,10 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
 
 // Run when executed as a script (tsx src/cli/main.ts), not when imported by tests.
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const code = await main(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  // Help and the command list never touch the GPU: no child process for Dawn's warnings.
+  if (!(argv.length === 0 || argv.includes('--help') || argv.includes('-h') || argv[0] === 'help')) await (await import('./quiet_dawn')).quietDawn();
+  const code = await main(argv);
   // Dawn can keep handles open after the device is destroyed: exit explicitly.
   process.exit(code);
 }
