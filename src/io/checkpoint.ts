@@ -19,7 +19,20 @@ import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, type AdapterTensors, loraFro
 import { NTK_PEFT_TYPE, ntkFromFiles, ntkToFiles } from './ntk_adapter';
 
 export { CheckpointError, type CheckpointErrorKind, type CheckpointFiles, unzipFiles, zipFiles } from './bundle';
-export { BASE_CONFIG_FILE, BASE_WEIGHTS_FILE, baseFingerprint, exportBase, type ImportedBase, importBase, VOCAB_FILE } from './hf_gpt2';
+export {
+  BASE_CONFIG_FILE,
+  BASE_WEIGHTS_FILE,
+  type BaseProgress,
+  baseFingerprint,
+  exportBase,
+  type ImportedBase,
+  importBase,
+  openBase,
+  type OpenBaseOptions,
+  type OpenedBase,
+  VOCAB_FILE,
+} from './hf_gpt2';
+export { type ByteSource, bytesFolder, bytesSource, fileSource } from './byte_source';
 export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, prefixColumn } from './peft';
 export { NTK_PEFT_TYPE } from './ntk_adapter';
 
@@ -27,6 +40,9 @@ export { NTK_PEFT_TYPE } from './ntk_adapter';
 export interface BaseIdentity {
   config: ModelConfig;
   fingerprint: string;
+  /** Its Hugging Face name or path (openBase's modelName, e.g. "gpt2"); PEFT's
+   *  base_model_name_or_path, which AutoPeftModelForCausalLM loads the base by. */
+  modelName?: string | null;
 }
 
 /** Our record inside adapter_config.json, under the key `prefix_lab`. */
@@ -35,7 +51,7 @@ export interface AdapterRecord {
   method: 'prefix' | 'lora' | 'ntk';
   /** prefix: {prefix_length}; lora: {rank, alpha}; ntk: {feature_map, k_param, rank}. */
   settings: Record<string, string | number>;
-  base_model: { fingerprint: string; vocab_size: number; n_positions: number; n_embd: number; n_layer: number; n_head: number };
+  base_model: { fingerprint: string; name?: string | null; vocab_size: number; n_positions: number; n_embd: number; n_layer: number; n_head: number };
   /** How the sequence's positions are numbered (only prefix tuning could differ from HF). */
   position_ids: string;
 }
@@ -78,11 +94,11 @@ export function exportAdapter(base: BaseIdentity, adapter: AdapterSpec, params: 
     format_version: FORMAT_VERSION,
     method,
     settings,
-    base_model: { fingerprint: base.fingerprint, vocab_size: c.vocabSize, n_positions: c.contextLength, n_embd: c.nEmbd, n_layer: c.nLayer, n_head: c.nHead },
+    base_model: { fingerprint: base.fingerprint, name: base.modelName ?? null, vocab_size: c.vocabSize, n_positions: c.contextLength, n_embd: c.nEmbd, n_layer: c.nLayer, n_head: c.nHead },
     position_ids: POSITIONS_NOTE,
   };
   return new Map([
-    [ADAPTER_CONFIG_FILE, jsonBytes({ ...out.config, prefix_lab: record })],
+    [ADAPTER_CONFIG_FILE, jsonBytes({ ...out.config, base_model_name_or_path: base.modelName ?? null, prefix_lab: record })],
     [ADAPTER_WEIGHTS_FILE, writeSafetensors(out.tensors, { format: 'pt' })],
   ]);
 }
@@ -112,12 +128,18 @@ export function importAdapter(files: CheckpointFiles, base: BaseIdentity, opts: 
   const recorded = rec?.base_model?.fingerprint;
   if (rec === undefined || rec === null) {
     if (!opts.allowUnrecordedBase) {
-      throw new CheckpointError('base-mismatch', `records no base-model fingerprint (no "prefix_lab" record: not exported by Prefix Lab), so it cannot be checked against the loaded base model ${base.fingerprint}`, J);
+      throw new CheckpointError('base-mismatch', `records no base-model fingerprint (no "prefix_lab" record: not exported by Prefix Lab), so it cannot be checked against the loaded base model ${base.modelName ? `${JSON.stringify(base.modelName)} (fingerprint ${base.fingerprint})` : base.fingerprint}`, J);
     }
   } else {
     if (typeof rec !== 'object' || typeof recorded !== 'string') throw new CheckpointError('json', '"prefix_lab.base_model.fingerprint" must be a string', J);
     if (recorded !== base.fingerprint) {
-      throw new CheckpointError('base-mismatch', `adapter was trained on base model ${recorded}, but the loaded base model is ${base.fingerprint}; load the base model it was made for`, J);
+      const named = (name: unknown, fp: string) => (typeof name === 'string' && name ? `${JSON.stringify(name)} (fingerprint ${fp})` : fp);
+      const recName = rec.base_model?.name ?? j.base_model_name_or_path;
+      throw new CheckpointError(
+        'base-mismatch',
+        `adapter was trained on base model ${named(recName, recorded)}, but the loaded base model is ${named(base.modelName, base.fingerprint)}; load the base model it was made for`,
+        J,
+      );
     }
     if (rec.method !== method) throw new CheckpointError('json', `prefix_lab.method ${JSON.stringify(rec.method)} disagrees with peft_type ${JSON.stringify(type)}`, J);
   }

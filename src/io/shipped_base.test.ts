@@ -14,9 +14,11 @@ it('the shipped base model loads, matches its fingerprint and covers every built
   const files = new Map(readdirSync(DIR).map((f) => [f, new Uint8Array(readFileSync(join(DIR, f)))]));
   const base = await importBase(files);
   expect(base.recordedFingerprint).toBe(base.fingerprint);
+  expect(base.format).toBe('prefix-lab');
+  expect(base.tokenizer).toBe(base.vocab);
   expect(base.config).toMatchObject({ nLayer: 2, nHead: 4, nEmbd: 64, contextLength: 64 });
   for (const name of [...SYNTHETIC_TASKS, 'moby-dick', 'sotu']) {
-    const task = await createTask(name, { readText: nodeReader(), vocab: base.vocab, seqLen: 64 });
+    const task = await createTask(name, { readText: nodeReader(), tokenizer: base.tokenizer, seqLen: 64 });
     expect((task as { unknownFraction?: number }).unknownFraction ?? 0, name).toBe(0);
   }
   const record = JSON.parse(new TextDecoder().decode(files.get('training.json')!));
