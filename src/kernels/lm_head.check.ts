@@ -6,19 +6,18 @@ import { lmHeadRef } from './lm_head.ref';
 
 // Bounds (‖gpu − ref‖/‖ref‖, float32 kernels vs the float64 reference on the same float32
 // inputs):
-// - logits: C-long dot products as 4 interleaved fma chains of C/4 terms, then a pairwise
-//   sum: ≲ (C/4 + 2)·2^-24 relative to Σ|x·w| in the worst case, ~√C·2^-24 typical; at
-//   C ≤ 64 (these checks) that is ≤ 1e-6. Bound 1e-5.
-// - lse, losses: the logits' error plus an online max/sum over ≤ 32 columns per
-//   invocation, then 64 invocations, then ≤ 25 sub-chunks, all sequential: the sum's
-//   relative error ≲ (32 + 64 + 25)·2^-24 ≈ 7e-6 worst case, and it enters lse as an
-//   absolute error against lse ≈ log V. Bound 1e-5.
+// - logits (matmul's C-long fma chain; lm_head_logits' 4 interleaved chains): worst case
+//   ≲ C·2^-24 relative to Σ|x·w|, ~√C·2^-24 typical; C ≤ 64 here, so ≤ 4e-6. Bound 1e-5.
+// - lse, losses: the logits' error, then per block a max and a Σe^{z−max} of strided
+//   per-thread sums (≤ V/256 ≈ 200 terms) and a 256-way tree, then a sequential fold over
+//   ≤ 4 blocks: the sum's relative error ≲ (200 + 8 + 4)·2^-24 ≈ 1.3e-5 worst case (random
+//   rounding: ~1e-6), entering lse as an absolute error against lse ≈ log V. Bound 1e-5.
 // - mean: the losses' error, then crossentropy_mean's strided sum (≤ 100 rows here). 1e-5.
 // - dx = g·wte: a sum over V products (matmul's sequential k loop over each vocabulary
 //   block, blocks added in order) dominated by −w_target: the running sum's rounding is a
-//   random walk of ~√V·2^-24 ≈ 1.3e-5 at V = 50257 (worst case V·2^-24 is not reached by
-//   random rounding), plus g's error (≲ 1e-6: e^{z−lse} with z, lse accurate to ~1e-7
-//   absolute). Bound 1e-4 at V = 50257, 2e-5 for V ≤ 1000 (√1000·2^-24 ≈ 2e-6).
+//   random walk of ~√V·2^-24 ≈ 1.3e-5 at V = 50257 (the worst case V·2^-24 is not reached
+//   by random rounding), plus g's error (≲ 1e-6: e^{z−lse} with z, lse accurate to ~1e-7
+//   absolute). Bound 1e-4 at V = 50257, 2e-5 for V ≤ 1100 (√1100·2^-24 ≈ 2e-6).
 // - dwte = gᵀ·x: a sum over ≤ 100 rows of g·x: ≲ 1e-6. Bound 1e-5.
 // - count: an integer, exact (bound 0).
 const BOUND = 1e-5;

@@ -6,16 +6,19 @@
 // (`ignoreIndex`, default −1, marks rows that do not count), losses [N], lse [N] (the row
 // log-sum-exp, kept from the forward for the backward), stats [2] = {mean loss, count}.
 //
-// Forward: lm_head_forward computes, per row and vocabulary sub-chunk, a running
-// (max, Σe^{z−max}) and the target's logit; lm_head_combine folds the partials per row in
-// a fixed order. Scratch: O(N × sub-chunks). Backward: per (vocabulary chunk, row chunk)
-// lm_head_grad writes g = (softmax − onehot)·scale/count for that block only (scratch
-// ≤ `scratchFloats`), then the matmul kernels add g·wte into dx and write gᵀ·x into dwte.
-// Dispatch order is fixed and there are no atomics, so results are the same bits per run.
+// Both passes walk (vocabulary block × row block) tiles of the logits, one block of at
+// most `scratchFloats` at a time, computed by the matmul kernels (the fastest product we
+// have on every adapter) into one reused scratch buffer:
+// - forward: per block, lm_head_forward reduces each row to (max, Σe^{z−max}) and picks
+//   the target's logit; lm_head_combine folds a row's blocks into lse and the loss
+//   (an online log-sum-exp over blocks). Scratch: the block + O(N × vocabulary blocks).
+// - backward: per block, the logits again, lm_head_grad turns them in place into
+//   g = (softmax − onehot)·scale/count, then matmuls add g·wte into dx and gᵀ·x into dwte.
+// Dispatch order is fixed and nothing uses atomics, so results are the same bits per run.
 //
-// wte is bound one vocabulary chunk at a time, as a range no larger than the device's
-// maxStorageBufferBindingSize (gpt2-medium's wte is 206 MB, over the 128 MiB default),
-// starting at a multiple of minStorageBufferOffsetAlignment.
+// wte (and dwte) are bound one vocabulary block at a time, as a range no larger than the
+// device's maxStorageBufferBindingSize (gpt2-medium's wte is 206 MB, over the 128 MiB
+// default), starting at a multiple of minStorageBufferOffsetAlignment.
 import { shapeCheck } from '../gpu/errors';
 import { params } from '../gpu/params';
 import { cdiv, type Gpu, type Tensor } from '../gpu/runtime';
@@ -34,13 +37,13 @@ export interface LmHeadShape {
    * maxStorageBufferBindingSize). Checks set it small to exercise the multi-range path.
    */
   maxBindingBytes?: number;
+  /** Floats of one logits block (rows × vocabulary columns). Default 2^22 (16 MiB). */
+  scratchFloats?: number;
 }
 
 export interface LmHeadBackwardShape extends LmHeadShape {
   /** Multiplies the gradient (e.g. 1/accumulation steps). Default 1. */
   scale?: number;
-  /** Floats of the backward's gradient block (rows × vocabulary columns). Default 2^22 (16 MiB). */
-  scratchFloats?: number;
 }
 
 export interface LmHeadForwardTensors {
@@ -67,9 +70,8 @@ export interface LmHeadBackwardTensors {
 }
 
 const NAME = 'lm_head';
-const ROWS = 8; // rows per workgroup (lm_head_tile)
-const COLS = 256; // columns per workgroup step (64 invocations x 4)
-const MAX_STEPS = 8; // steps per forward sub-chunk: 2048 columns, 25 sub-chunks for GPT-2
+const ROWS = 8; // lm_head_logits: rows per workgroup
+const COLS = 256; // lm_head_logits: columns per workgroup (64 invocations x 4)
 const DEFAULT_SCRATCH = 1 << 22;
 /** stats[1] (the count) is an exact float32 while N < 2^24. */
 const MAX_ROWS = 1 << 24;
@@ -108,7 +110,7 @@ function rowsView(gpu: Gpu, t: Tensor, start: number, count: number, C: number):
 function checkCommon(gpu: Gpu, x: Tensor, wte: Tensor, o: LmHeadShape) {
   const { N, C, V } = o;
   shapeCheck(isCount(N, 1) && isCount(C, 1) && isCount(V, 1), NAME, `N, C, V must be integers ≥ 1 (got N=${N}, C=${C}, V=${V})`);
-  shapeCheck(N < MAX_ROWS && cdiv(N, ROWS) <= MAX_GROUPS, NAME, `N = ${N} rows must be < 2^24 and ≤ ${MAX_GROUPS * ROWS}`);
+  shapeCheck(N < MAX_ROWS, NAME, `N = ${N} rows must be < 2^24 (the count is kept as float32)`);
   shapeCheck(x.numel === N * C, NAME, `x (${x.label}) has ${x.numel} elements, expected [N=${N}, C=${C}]`);
   shapeCheck(wte.numel === V * C, NAME, `wte (${wte.label}) has ${wte.numel} elements, expected [V=${V}, C=${C}]`);
   shapeCheck(x.bytes <= gpu.device.limits.maxStorageBufferBindingSize, NAME, `x [${N}, ${C}] is larger than the device's storage binding limit; use fewer rows per call`);
@@ -116,6 +118,42 @@ function checkCommon(gpu: Gpu, x: Tensor, wte: Tensor, o: LmHeadShape) {
 
 function tileDefines(C: number) {
   return { VEC: C % 4 === 0 };
+}
+
+/** Rows and vocabulary columns per logits block, and the blocks covering [N, V]. */
+function blocks(gpu: Gpu, o: LmHeadShape) {
+  const { N, C, V } = o;
+  const budget = o.scratchFloats ?? DEFAULT_SCRATCH;
+  const rgran = granule(gpu, C);
+  // All rows while that leaves ≥ 2048 columns per block, else a multiple of the alignment
+  // granule (x and dx are then bound by row range).
+  const rc = N * 2048 <= budget ? N : Math.min(N, Math.max(rgran, Math.floor(budget / 2048 / rgran) * rgran));
+  const vc = chunkCols(gpu, C, V, o.maxBindingBytes, Math.max(1, Math.floor(budget / rc)));
+  shapeCheck(rc <= MAX_GROUPS * MAX_GROUPS, NAME, `a block of ${rc} rows needs too many workgroups`);
+  return { rc, vc, rows: ranges(N, rc), vocab: ranges(V, vc) };
+}
+
+/** One workgroup per block row: [x, y] with rows past 65535 folded into y. */
+function perRow(rows: number): [number, number] {
+  const gx = Math.min(rows, MAX_GROUPS);
+  return [gx, cdiv(rows, gx)];
+}
+
+/** Threads per row: the largest power of two ≤ vc within [8, 256] (as crossentropy). */
+function rowThreads(vc: number): number {
+  let wg = 8;
+  while (wg * 2 <= vc && wg < 256) wg *= 2;
+  return wg;
+}
+
+/** The logits of one block, [rb rows, vb columns] packed, into `L` (matmul, A·Bᵀ). */
+function blockLogits(gpu: Gpu, x: Tensor, w: Tensor, L: Tensor, rb: { start: number; count: number }, vc: number, C: number) {
+  matmul(gpu, rowsView(gpu, x, rb.start, rb.count, C), w, L, { M: rb.count, K: C, N: vc, transB: true });
+}
+
+/** wte (or dwte) rows of vocabulary block vb: the tensor itself when there is one block. */
+function vocabView(gpu: Gpu, t: Tensor, vb: { start: number; count: number }, C: number, V: number): Tensor {
+  return vb.count === V ? t : gpu.view(t, vb.start * C, vb.count * C, [vb.count, C]);
 }
 
 /**
@@ -132,36 +170,32 @@ export function lmHeadForward(gpu: Gpu, t: LmHeadForwardTensors, o: LmHeadShape)
   shapeCheck(stats.numel >= 2, NAME, `stats must hold 2 floats {mean, count}, has ${stats.numel}`);
 
   crossEntropyCount(gpu, targets, stats, ignoreIndex);
-  const chunks = ranges(V, chunkCols(gpu, C, V, o.maxBindingBytes));
-  const plan = chunks.map((c) => {
-    const steps = Math.min(MAX_STEPS, cdiv(c.count, COLS));
-    return { ...c, steps, subs: cdiv(c.count, steps * COLS) };
-  });
-  const nsub = plan.reduce((a, c) => a + c.subs, 0);
-  shapeCheck(plan.every((c) => c.subs <= MAX_GROUPS), NAME, `a vocabulary chunk needs more than ${MAX_GROUPS} workgroups`);
-  const partial = gpu.tensor([N, nsub, 2], undefined, 'lm_head.partial');
+  const b = blocks(gpu, o);
+  const nblk = b.vocab.length;
+  const L = gpu.tensor([b.rc * b.vc], undefined, 'lm_head.block');
+  const partial = gpu.tensor([N, nblk, 2], undefined, 'lm_head.partial');
   const zt = gpu.tensor([N], undefined, 'lm_head.zt');
-  const fwd = gpu.kernel({ shader: 'lm_head_forward', defines: tileDefines(C), bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] });
-  let sub0 = 0;
-  for (const c of plan) {
-    const w = chunks.length === 1 ? wte : gpu.view(wte, c.start * C, c.count * C, [c.count, C]);
-    const p = params().u32(N).u32(C).u32(c.count).u32(c.start).u32(c.steps).u32(sub0).u32(nsub).i32(ignoreIndex);
-    gpu.dispatch(fwd, [x, w, targets, partial, zt], [c.subs, cdiv(N, ROWS)], p);
-    sub0 += c.subs;
-  }
+  b.vocab.forEach((vb, blk) => {
+    const w = vocabView(gpu, wte, vb, C, V);
+    const k = gpu.kernel({ shader: 'lm_head_forward', constants: { WG: rowThreads(vb.count) }, bindings: ['uniform', 'read', 'read', 'rw', 'rw'] });
+    for (const rb of b.rows) {
+      blockLogits(gpu, x, w, L, rb, vb.count, C);
+      gpu.dispatch(k, [L, targets, partial, zt], perRow(rb.count), params().u32(rb.count).u32(vb.count).u32(rb.start).u32(vb.start).u32(blk).u32(nblk));
+    }
+  });
   const comb = gpu.kernel({ shader: 'lm_head_combine', bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'] });
   const groups = cdiv(N, 64);
   const gx = Math.min(groups, MAX_GROUPS);
-  gpu.dispatch(comb, [partial, zt, targets, lse, losses], [gx, cdiv(groups, gx)], params().u32(N).u32(nsub).u32(V).i32(ignoreIndex));
+  gpu.dispatch(comb, [partial, zt, targets, lse, losses], [gx, cdiv(groups, gx)], params().u32(N).u32(nblk).u32(V).i32(ignoreIndex));
   crossEntropyMean(gpu, losses, stats);
   // Later users of these pooled buffers are queue-ordered after the dispatches above.
-  gpu.release(partial, zt);
+  gpu.release(L, partial, zt);
 }
 
 /**
  * dx = ∂(scale·mean loss)/∂x = g·wte and (unless null) dwte = gᵀ·x, where
  * g = (softmax(x·wteᵀ) − onehot(targets))·scale/count on counted rows and 0 on ignored
- * ones, built block by block from the forward's lse. Both are written, not accumulated.
+ * ones, rebuilt block by block from the forward's lse. Both are written, not accumulated.
  */
 export function lmHeadBackward(gpu: Gpu, t: LmHeadBackwardTensors, o: LmHeadBackwardShape) {
   const { x, wte, targets, lse, stats, dx, dwte } = t;
@@ -171,31 +205,24 @@ export function lmHeadBackward(gpu: Gpu, t: LmHeadBackwardTensors, o: LmHeadBack
   shapeCheck(stats.numel >= 2, NAME, `stats must hold 2 floats {mean, count}, has ${stats.numel}`);
   shapeCheck(dx.numel === N * C && dx.buffer !== x.buffer && dx.buffer !== wte.buffer, NAME, `dx must be a separate [N=${N}, C=${C}] tensor (got ${dx.numel} elements)`);
   shapeCheck(!dwte || (dwte.numel === V * C && dwte.buffer !== wte.buffer && dwte.buffer !== x.buffer && dwte.buffer !== dx.buffer), NAME, `dwte must be a separate [V=${V}, C=${C}] tensor (got ${dwte?.numel} elements)`);
-  const budget = o.scratchFloats ?? DEFAULT_SCRATCH;
-  const rgran = Math.max(ROWS, granule(gpu, C));
-  // Rows per block: all of them while that still leaves ≥ 2048 columns per block, else a
-  // multiple of the alignment granule (dx and x are bound by row range then).
-  const rc = N * 2048 <= budget ? N : Math.max(rgran, Math.floor(budget / 2048 / rgran) * rgran);
-  const vcMax = chunkCols(gpu, C, V, o.maxBindingBytes, Math.max(1, Math.floor(budget / Math.min(rc, N))));
-  const rowBlocks = ranges(N, rc);
-  const vocabBlocks = ranges(V, vcMax);
-  const g = gpu.tensor([Math.min(rc, N) * vcMax], undefined, 'lm_head.g');
-  const k = gpu.kernel({ shader: 'lm_head_grad', defines: tileDefines(C), bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw'] });
+  const b = blocks(gpu, o);
+  const L = gpu.tensor([b.rc * b.vc], undefined, 'lm_head.block');
+  const k = gpu.kernel({ shader: 'lm_head_grad', bindings: ['uniform', 'rw', 'read', 'read', 'read'] });
   const ignoreIndex = o.ignoreIndex ?? -1;
-  vocabBlocks.forEach((vb, vi) => {
-    const whole = vocabBlocks.length === 1;
-    const w = whole ? wte : gpu.view(wte, vb.start * C, vb.count * C, [vb.count, C]);
-    const dw = !dwte ? null : whole ? dwte : gpu.view(dwte, vb.start * C, vb.count * C, [vb.count, C]);
-    rowBlocks.forEach((rb, ri) => {
-      const p = params().u32(N).u32(rb.start).u32(rb.count).u32(C).u32(vb.count).u32(vb.start).u32(V).i32(ignoreIndex).f32(o.scale ?? 1);
-      gpu.dispatch(k, [x, w, targets, lse, stats, g], [cdiv(vb.count, COLS), cdiv(rb.count, ROWS)], p);
+  b.vocab.forEach((vb, vi) => {
+    const w = vocabView(gpu, wte, vb, C, V);
+    const dw = dwte ? vocabView(gpu, dwte, vb, C, V) : null;
+    b.rows.forEach((rb, ri) => {
+      blockLogits(gpu, x, w, L, rb, vb.count, C);
+      const p = params().u32(rb.count).u32(vb.count).u32(rb.start).u32(vb.start).u32(V).i32(ignoreIndex).f32(o.scale ?? 1);
+      gpu.dispatch(k, [L, targets, lse, stats], perRow(rb.count), p);
       // dx[rows] (+)= g·wte[cols]: summed over vocabulary blocks in order.
-      matmul(gpu, g, w, rowsView(gpu, dx, rb.start, rb.count, C), { M: rb.count, K: vb.count, N: C, accumulate: vi > 0 });
+      matmul(gpu, L, w, rowsView(gpu, dx, rb.start, rb.count, C), { M: rb.count, K: vb.count, N: C, accumulate: vi > 0 });
       // dwte[cols] (+)= gᵀ·x[rows]: summed over row blocks in order.
-      if (dw) matmul(gpu, g, rowsView(gpu, x, rb.start, rb.count, C), dw, { M: vb.count, K: rb.count, N: C, transA: true, accumulate: ri > 0 });
+      if (dw) matmul(gpu, L, rowsView(gpu, x, rb.start, rb.count, C), dw, { M: vb.count, K: rb.count, N: C, transA: true, accumulate: ri > 0 });
     });
   });
-  gpu.release(g);
+  gpu.release(L);
 }
 
 export interface LmHeadLogitsShape {
