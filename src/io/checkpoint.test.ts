@@ -323,6 +323,17 @@ describe('LoRA as a PEFT LORA folder on c_attn', () => {
     await refused(() => importAdapter(editJson(files, 'adapter_config.json', (j) => ((j.prefix_lab as { settings: { rank: number } }).settings.rank = 2)), identity), 'json', 'rank');
   });
 
+  it('refuses an adapter tensor holding NaN or ±Inf, naming it and the element', async () => {
+    const files = exportAdapter(identity, a, params);
+    const bad = rewriteWeights(files, 'adapter_model.safetensors', (t) => {
+      const k = 'base_model.model.transformer.h.1.attn.c_attn.lora_B.weight';
+      const d = (t[k].data as Float32Array).slice();
+      d[4 * 3 + 2] = -Infinity;
+      t[k] = { ...t[k], data: d };
+    });
+    await refused(() => importAdapter(bad, identity), 'non-finite', 'adapter_model.safetensors', 'lora_B.weight', 'element 14', '[4,2]', '-Infinity');
+  });
+
   it('refuses incomplete parameters and adapter-less methods on export', async () => {
     const missing = new Map(params);
     missing.delete('h.1.lora.B');
