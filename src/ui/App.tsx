@@ -1,5 +1,6 @@
 // The page: what the paper claims, which adapter is in use (or why WebGPU is missing and
 // how to fix it), notices, then settings beside the run and its charts.
+import { BasePanel } from './BasePanel';
 import { Controls } from './Controls';
 import { ExchangePanel } from './ExchangePanel';
 import { ExperimentsSection } from './experiments/ExperimentsSection';
@@ -120,6 +121,7 @@ export function App() {
         </aside>
         <main className="results">
           <RunPanel />
+          <BasePanel />
           <PretrainPanel />
           <SweepPanel />
           <Results />
@@ -129,7 +131,7 @@ export function App() {
         </main>
       </div>
       <footer className="help">
-        Character-level GPT, every kernel hand-written WGSL. Settings live in the address bar: copy it to share a run.
+        A character-level GPT, or a Hugging Face GPT-2 you open; every kernel hand-written WGSL. Settings live in the address bar: copy it to share a run.
       </footer>
     </div>
   );

@@ -1,12 +1,13 @@
 // The settings panel: task (built-in or your own .txt), method and its knobs, training
 // sizes, presets, and the run buttons. Native inputs and buttons only, each with a label.
-import { useId, useState } from 'react';
+import { useId, useMemo, useState } from 'react';
 import type { FeatureMapName, KParam, Method, PrefixInit } from '../train/config';
 import { NumberField, SelectField } from './fields';
 import { PrefixLength } from './PrefixLength';
-import { activeRun, applyPreset, control, loadUserFile, setConfig, startRun, useApp } from './store';
+import { activeRun, applyPreset, control, loadUserFile, runOutlook, setConfig, startRun, useApp } from './store';
+import { formatBytes } from './sizing';
 import { BUILTIN_TASKS, fileTaskName, PRESETS, TASK_LABELS } from './settings';
-import { isActive } from './runs';
+import { formatDuration, isActive } from './runs';
 
 const METHODS: readonly (readonly [Method, string])[] = [
   ['prefix', 'Prefix tuning'],
@@ -39,13 +40,23 @@ function TaskField() {
   const fileError = useApp((s) => s.fileError);
   const id = useId();
   const [dragging, setDragging] = useState(false);
-  const options: [string, string][] = BUILTIN_TASKS.map((t) => [t, TASK_LABELS[t] ?? t]);
+  // Tasks the base cannot run (the worker asked the data layer): shown, not selectable.
+  const issues = useApp((s) => s.base.info?.taskIssues);
+  const blocked = new Set(Object.keys(issues ?? {}));
+  const options: [string, string][] = BUILTIN_TASKS.map((t) => [t, blocked.has(t) ? `${TASK_LABELS[t] ?? t}: not with this base model` : (TASK_LABELS[t] ?? t)]);
   if (userFile) options.push([fileTaskName(userFile.name), `Your file: ${userFile.name}`]);
   if (!options.some(([v]) => v === task)) options.push([task, `${task} (not loaded)`]);
   return (
     <fieldset>
       <legend>Task</legend>
-      <SelectField label="Task" value={task} options={options} onChange={(v) => setConfig({ task: v })} />
+      <SelectField
+        label="Task"
+        value={task}
+        options={options}
+        disabled={blocked}
+        onChange={(v) => setConfig({ task: v })}
+        help={blocked.size ? `Not with this base model: ${Object.entries(issues!).map(([t, why]) => `${t} (${why})`).join('; ')}.` : undefined}
+      />
       <div
         className={`drop${dragging ? ' dragging' : ''}`}
         onDragOver={(e) => {
@@ -121,17 +132,42 @@ function MethodFields() {
   );
 }
 
+/** The current settings on this base and adapter: time and GPU memory, said how they were got. */
+function Outlook() {
+  // Selected piece by piece (stable references), then computed: a selector returning a new
+  // object on every call would re-render forever.
+  const config = useApp((s) => s.config);
+  const gpu = useApp((s) => s.gpu);
+  const info = useApp((s) => s.base.info);
+  const runs = useApp((s) => s.runs);
+  const o = useMemo(() => runOutlook({ ...useApp.getState(), config, gpu, runs, base: { ...useApp.getState().base, info } }), [config, gpu, info, runs]);
+  const base = info?.summary?.name;
+  if (!o) return null;
+  const { eta, fit, budget } = o;
+  return (
+    <p className="help" data-testid="run-outlook">
+      These settings{base ? ` on ${base}` : ''}: {eta.kind === 'estimate' ? 'estimated' : 'about'} {formatDuration(eta.ms)} ({eta.note}); GPU memory about {formatBytes(fit.estimate.total)} of a{' '}
+      {formatBytes(budget.bytes)} budget ({budget.source}).
+      {fit.problem && <strong className="field-issue"> Too big: {fit.problem}.</strong>}
+    </p>
+  );
+}
+
 function Presets() {
+  // Presets are sized for the adapter: until it is known they would guess, so they wait.
+  const ready = useApp((s) => s.gpu.state === 'ok');
   return (
     <fieldset>
       <legend>Presets</legend>
       <div className="button-row">
         {PRESETS.map((p) => (
-          <button key={p.name} type="button" title={p.help} onClick={() => applyPreset(p.name)}>
+          <button key={p.name} type="button" title={p.help} disabled={!ready} onClick={() => applyPreset(p.name)}>
             {p.label}
           </button>
         ))}
       </div>
+      {!ready && <p className="help">Presets are sized for the WebGPU adapter: available once it is found.</p>}
+      <Outlook />
     </fieldset>
   );
 }

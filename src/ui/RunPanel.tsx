@@ -1,6 +1,6 @@
 // The current run at a glance: progress with ETA, speed (first step excluded: it compiles
 // the shaders), losses, and plain messages when a run diverges or the device is lost.
-import { activeRun, restoreDefaultBase, useApp } from './store';
+import { activeRun, restoreDefaultBase, runOutlook, useApp } from './store';
 import type { BaseInfo } from './worker/protocol';
 import { RunButtons } from './Controls';
 import { formatDuration, progressOf } from './runs';
@@ -24,6 +24,10 @@ function fmt(x: number | null | undefined, digits = 3): string {
 /** Where the base model came from, in words. */
 export function baseOrigin(i: BaseInfo): string {
   const kept = i.kept ? '; kept from an earlier visit' : '';
+  if (i.openedFrom) {
+    const what = i.format === 'huggingface' ? 'a Hugging Face GPT-2' : 'a Prefix Lab base folder';
+    return `${i.summary?.name ?? i.openedFrom}, ${what} opened from ${i.openedFrom} (${i.summary?.tokenizer ?? `${i.vocabSize} tokens`}; fingerprint ${i.fingerprint}${kept})`;
+  }
   if (i.importedFrom) return `imported from ${i.importedFrom} (fingerprint ${i.fingerprint}${kept})`;
   if (i.source === 'files') {
     return `pretrained on Moby Dick${i.steps ? ` for ${i.steps} steps` : ''}${i.finalLoss !== undefined ? ` to validation loss ${fmt(i.finalLoss)}` : ''}, loaded from models/base (fingerprint ${i.fingerprint})`;
@@ -49,11 +53,16 @@ function BaseStatusLine() {
             </>
           )}
         </p>
-        {i.notKept && (
-          <p role="status" className="warn-line">
-            This base model works now but will not be here after a reload: {i.notKept}. Export it to keep it.
-          </p>
-        )}
+        {i.notKept &&
+          (i.openedFrom ? (
+            <p role="status" className="warn-line">
+              Kept for this visit only: {i.notKept}. After a reload, open the folder again.
+            </p>
+          ) : (
+            <p role="status" className="warn-line">
+              This base model works now but will not be here after a reload: {i.notKept}. Export it to keep it.
+            </p>
+          ))}
       </>
     );
   }
@@ -83,11 +92,24 @@ export function RunPanel() {
   const autoPaused = useApp((s) => s.autoPaused);
   const p = run ? progressOf(run) : null;
   const lastVal = run?.evals[run.evals.length - 1];
+  const refusal = useApp((s) => s.runRefusal);
+  // Before a run has measured its own steps, its time left is the FLOP estimate, said so.
+  const estimate = useApp((s) => {
+    const r = activeRun(s);
+    if (!r || r.intervals > 0 || !(r.state === 'running' || r.state === 'compiling' || r.state === 'starting')) return null;
+    const o = runOutlook({ ...s, config: r.config });
+    return o ? o.eta.ms * (1 - (r.last?.step ?? 0) / Math.max(1, r.config.steps)) : null;
+  });
   return (
     <section className="card run-panel" aria-labelledby="run-panel-title">
       <h2 id="run-panel-title">Run</h2>
       <BaseStatusLine />
       <RunButtons />
+      {refusal && (
+        <p role="alert" className="error-line" data-testid="run-refusal">
+          Not started: {refusal}.
+        </p>
+      )}
       {run && p ? (
         <>
           <p className="run-name">
@@ -99,6 +121,7 @@ export function RunPanel() {
             <span data-testid="progress-text">
               step {p.step} / {p.total}
               {run.state === 'running' && p.etaMs !== null && ` · about ${formatDuration(p.etaMs)} left`}
+              {p.etaMs === null && estimate !== null && ` · about ${formatDuration(estimate)} left (estimate)`}
             </span>
           </div>
           <dl className="stats">

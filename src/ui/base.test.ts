@@ -31,7 +31,7 @@ describe('loadBaseModel', () => {
     expect(b.info.fingerprint).toBe(recorded);
     expect([...b.params.keys()].sort()).toEqual(baseParamSpecs(b.config).map((s) => s.name).sort());
     expect(b.info.finalLoss).toBeGreaterThan(0);
-    expect(symbolsFor(b.vocab)).not.toBeNull(); // synthetic tasks can run on it
+    expect(symbolsFor(b.vocab!)).not.toBeNull(); // synthetic tasks can run on it
   });
 
   it.runIf(shipped)('refuses shipped weights that differ from the recorded fingerprint, and a missing weights file', async () => {
@@ -51,9 +51,9 @@ describe('loadBaseModel', () => {
     });
     expect(b.info.source).toBe('pretrained');
     expect(b.info.steps).toBe(pretrainRun(gpu.report.isFallbackAdapter).steps);
-    expect(b.info.finalLoss!).toBeLessThan(Math.log(b.vocab.size) - 0.5);
+    expect(b.info.finalLoss!).toBeLessThan(Math.log(b.vocab!.size) - 0.5);
     expect([...b.params.keys()].sort()).toEqual(baseParamSpecs(b.config).map((s) => s.name).sort());
     expect(progress[progress.length - 1]).toBe(1);
-    expect(symbolsFor(b.vocab)).toEqual({ sep: '>', plus: '+', equals: '=', end: '.' });
+    expect(symbolsFor(b.vocab!)).toEqual({ sep: '>', plus: '+', equals: '=', end: '.' });
   });
 });

@@ -54,15 +54,23 @@ export function NumberField({ name, label, help, step }: { name: RunFieldName; l
 }
 
 export function SelectField<T extends string>({
-  label, value, options, onChange, help,
-}: { label: string; value: T; options: readonly (readonly [T, string])[]; onChange: (v: T) => void; help?: ReactNode }) {
+  label, value, options, onChange, help, disabled,
+}: {
+  label: string;
+  value: T;
+  options: readonly (readonly [T, string])[];
+  onChange: (v: T) => void;
+  help?: ReactNode;
+  /** Options shown but not selectable (the help says why). */
+  disabled?: ReadonlySet<string>;
+}) {
   const id = useId();
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
       <select id={id} value={value} onChange={(e) => onChange(e.target.value as T)} aria-describedby={help ? `${id}-help` : undefined}>
         {options.map(([v, text]) => (
-          <option key={v} value={v}>
+          <option key={v} value={v} disabled={disabled?.has(v) && v !== value}>
             {text}
           </option>
         ))}

@@ -31,6 +31,9 @@ export interface RunRecord {
   mass: number[][] | null;
   /** Most GPU memory held by live tensors at any step. */
   peakBytes: number | null;
+  /** Fingerprint of the base it adapted, when known at the start (ETAs of later runs on the
+   *  same base use its measured step time). */
+  baseFingerprint?: string;
 }
 
 export function newRun(id: string, name: string, config: RunConfig): RunRecord {

@@ -10,6 +10,7 @@ import { defaultConfig, describeChange, parseField, RUN_FIELDS, type RunConfig, 
 import type { RunEvent } from '../train/events';
 import { applyEvent, isActive, newRun, setPaused, type RunRecord } from './runs';
 import { configFromUrl, FILE_TASK_PREFIX, fileTaskName, presetByName, urlQueryOf, type PresetName } from './settings';
+import { formatBytes, isLargeModel, memoryBudget, runEta, runFit, sizePreset, type Budget, type Measured } from './sizing';
 import { sendToEngine } from './engineLink';
 import type { ExchangeFromWorker } from './exchange/messages';
 import type { ExperimentFromWorker } from './experiments/messages';
@@ -55,6 +56,8 @@ export interface AppState {
   autoPaused: boolean;
   logScale: boolean;
   metric: 'loss' | 'accuracy';
+  /** Why the last Train press was refused (the run would not fit), with the numbers. */
+  runRefusal: string | null;
 }
 
 export const useApp = create<AppState>()(() => ({
@@ -70,6 +73,7 @@ export const useApp = create<AppState>()(() => ({
   autoPaused: false,
   logScale: false,
   metric: 'loss',
+  runRefusal: null,
 }));
 
 const get = useApp.getState;
@@ -79,6 +83,38 @@ const set = useApp.setState;
  *  base, here and in this browser's storage, and loads the shipped one. */
 export function restoreDefaultBase() {
   if (sendToEngine({ type: 'reset-base' })) set((s) => ({ base: { ...s.base, state: 'loading', message: 'loading the default base model', fraction: 0 } }));
+}
+
+/** The host's memory in GB as the browser reports it (Chrome, Edge; rounded, at most 8). */
+const deviceMemoryGB = typeof navigator !== 'undefined' ? (navigator as { deviceMemory?: number }).deviceMemory : undefined;
+
+/** The GPU-memory budget runs are checked against, or null before the adapter is known. */
+export function budgetOf(s: AppState = get()): Budget | null {
+  return s.gpu.state === 'ok' ? memoryBudget(s.gpu.report, deviceMemoryGB) : null;
+}
+
+/** The step time of the newest run on the current base with the current method that took
+ *  steps (ETAs use it instead of the FLOP estimate). */
+export function measuredFor(s: AppState = get()): Measured | null {
+  const fp = s.base.info?.fingerprint;
+  if (!fp) return null;
+  for (let i = s.runs.length - 1; i >= 0; i--) {
+    const r = s.runs[i];
+    if (r.baseFingerprint !== fp || r.config.method !== s.config.method || r.intervals < 1) continue;
+    return { msPerStep: r.activeMs / r.intervals, tokens: r.config.batch * (r.seqLen ?? r.config.seqLen), method: r.config.method };
+  }
+  return null;
+}
+
+/** The current settings' memory estimate, fit and ETA on the current base, or null before
+ *  the adapter and the base are known. */
+export function runOutlook(s: AppState = get()) {
+  const budget = budgetOf(s);
+  const model = s.base.info?.modelConfig;
+  if (!budget || !model || s.gpu.state !== 'ok') return null;
+  const fit = runFit(model, s.config, s.gpu.report, budget);
+  const eta = runEta(model, s.config, s.gpu.report.isFallbackAdapter, measuredFor(s));
+  return { budget, fit, eta };
 }
 
 let noticeId = 0;
@@ -113,18 +149,43 @@ export function setConfig(patch: Partial<RunConfig>) {
     next[k] = parseField(k as RunFieldName, v).value;
   }
   const config = next as unknown as RunConfig;
-  set({ config });
+  set({ config, runRefusal: null });
   syncUrl(config);
 }
 
-export function applyPreset(name: PresetName) {
+/** A preset, sized to the base model and the adapter in use (sizing.ts). */
+export function presetValues(name: PresetName, s: AppState = get()): Partial<RunConfig> | null {
   const p = presetByName(name);
-  if (!p) return;
-  const software = get().gpu.state === 'ok' && (get().gpu as { report: AdapterReport }).report.isFallbackAdapter;
-  const values = p.values(software);
+  if (!p) return null;
+  const report = s.gpu.state === 'ok' ? s.gpu.report : null;
+  const values = sizePreset(name, p.values(report?.isFallbackAdapter ?? false), s.config, s.base.info?.modelConfig ?? null, report, budgetOf(s));
   // A preset's prefix length only applies to prefix runs; other methods keep theirs.
-  if (get().config.method !== 'prefix') delete values.prefixLength;
-  setConfig(values);
+  if (s.config.method !== 'prefix') delete values.prefixLength;
+  return values;
+}
+
+export function applyPreset(name: PresetName) {
+  const values = presetValues(name);
+  if (values) setConfig(values);
+}
+
+/** A large base (a GPT-2) just became the base: on a software adapter the settings become
+ *  the Tiny preset sized for it, and on any adapter a run that would not fit is resized;
+ *  the page says which. */
+function sizeForNewBase(info: BaseInfo) {
+  const s = get();
+  if (s.gpu.state !== 'ok' || !isLargeModel(info.modelConfig)) return;
+  const software = s.gpu.report.isFallbackAdapter;
+  const out = runOutlook(s);
+  if (!software && !out?.fit.problem) return;
+  const name: PresetName = software ? 'tiny' : 'quick';
+  applyPreset(name);
+  const c = get().config;
+  const eta = runOutlook();
+  addNotice(
+    'info',
+    `${info.summary?.name ?? 'This base model'} is large for ${software ? 'a software adapter (every step runs on the CPU)' : 'the current settings'}: the settings are now the ${software ? 'Tiny' : 'Quick demo'} preset sized for it (batch ${c.batch}, sequence length ${Math.min(c.seqLen, info.modelConfig.contextLength)}, ${c.steps} steps${eta ? `, ${eta.eta.kind === 'estimate' ? 'estimated' : 'about'} ${Math.max(1, Math.round(eta.eta.ms / 1000))} s, GPU memory about ${formatBytes(eta.fit.estimate.total)}` : ''}).`,
+  );
 }
 
 let runCounter = 0;
@@ -142,10 +203,16 @@ export function startRun(): string | null {
     set({ fileError: 'Pick or drop your .txt file first: the selected task is a file that is not loaded.' });
     return null;
   }
+  // Refused here, with the numbers, rather than failing halfway through a 500 MB upload.
+  const fit = runOutlook(s)?.fit;
+  if (fit?.problem) {
+    set({ runRefusal: fit.problem });
+    return null;
+  }
   const prev = s.runs[s.runs.length - 1];
   const id = `run-${++runCounter}-${Date.now().toString(36)}`;
-  const run = newRun(id, describeChange(prev?.config ?? null, config), config);
-  set({ runs: [...s.runs, run], activeRunId: id, autoPaused: false, deviceLost: null });
+  const run: RunRecord = { ...newRun(id, describeChange(prev?.config ?? null, config), config), baseFingerprint: s.base.info?.fingerprint };
+  set({ runs: [...s.runs, run], activeRunId: id, autoPaused: false, deviceLost: null, runRefusal: null });
   const userText = config.task.startsWith(FILE_TASK_PREFIX) && s.userFile ? { name: s.userFile.name, text: s.userFile.text } : undefined;
   sendToEngine({ type: 'start', runId: id, config, userText });
   return id;
@@ -231,7 +298,10 @@ export function handleEvents(events: RunEvent[]) {
 const updateRun = (id: string, f: (r: RunRecord) => RunRecord) => set((s) => ({ runs: s.runs.map((r) => (r.id === id ? f(r) : r)) }));
 
 /** The worker's replies this store owns; route.ts sends the others to their stores. */
-export type AppMessage = Exclude<FromWorker, { type: 'event' } | ExchangeFromWorker | ExperimentFromWorker | { type: 'pretrain-progress' | 'pretrain-done' | 'pretrain-failed' }>;
+export type AppMessage = Exclude<
+  FromWorker,
+  { type: 'event' } | ExchangeFromWorker | ExperimentFromWorker | { type: 'pretrain-progress' | 'pretrain-done' | 'pretrain-failed' | 'open-base-progress' | 'open-base-done' | 'open-base-failed' }
+>;
 
 export function handleAppMessage(m: AppMessage) {
   switch (m.type) {
@@ -244,9 +314,21 @@ export function handleAppMessage(m: AppMessage) {
     case 'base-progress':
       set({ base: { ...get().base, state: 'loading', message: m.message, fraction: m.fraction } });
       break;
-    case 'base-ready':
+    case 'base-ready': {
+      const before = get().base.info?.fingerprint;
       set({ base: { state: 'ready', message: '', fraction: 1, info: m.info } });
+      if (m.info.fingerprint !== before) {
+        sizeForNewBase(m.info);
+        // A task the new base cannot run is left for one it can, saying why.
+        const old = get().config.task;
+        const issue = m.info.taskIssues?.[old];
+        if (issue) {
+          setConfig({ task: defaultConfig().task });
+          addNotice('warning', `The task is now ${defaultConfig().task}: this base model cannot run ${old} (${issue}).`);
+        }
+      }
       break;
+    }
     case 'base-failed':
       set({ base: { ...get().base, state: 'error', message: m.message } });
       break;

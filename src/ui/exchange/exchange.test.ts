@@ -351,7 +351,7 @@ describe('importing on the page (fake engine)', () => {
     await importPicked([{ name: 'broken.zip', bytes: zipFiles(broken) }], () => {
       throw new Error('must not ask');
     });
-    expect(useExchange.getState().message?.text).toContain('Could not import broken.zip: missing vocab.json');
+    expect(useExchange.getState().message?.text).toContain('Could not import broken.zip: missing the tokenizer');
     const runsBefore = useApp.getState().runs.length;
     const p = importPicked([{ name: 'base.zip', bytes: zipFiles(files) }], () => true);
     await new Promise((r) => setTimeout(r, 50)); // importBase hashes the weights first

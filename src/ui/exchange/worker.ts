@@ -8,12 +8,13 @@
 // run queue) so this file holds no global state of its own.
 import type { Gpu } from '../../gpu/runtime';
 import type { Task } from '../../data';
-import { type BaseIdentity, baseFingerprint, exportAdapter, exportBase, importAdapter, importBase } from '../../io/checkpoint';
+import { jsonBytes } from '../../io/bundle';
+import { ADAPTER_CONFIG_FILE, type BaseIdentity, baseFingerprint, exportAdapter, exportBase, importAdapter, importBase } from '../../io/checkpoint';
 import { GptGpu } from '../../model/gpt';
 import { type AdapterSpec, baseParamSpecs, countParams } from '../../model/params';
 import type { RunConfig } from '../../train/config';
 import { BatchBuffers, evaluate } from '../../train/trainer';
-import type { BaseModel } from '../worker/base';
+import { describeBase, type BaseModel } from '../worker/base';
 import type { FromWorker, UserText } from '../worker/protocol';
 import type { ExchangeToWorker } from './messages';
 
@@ -48,6 +49,18 @@ export function validationSeed(seed: number): number {
   return (seed ^ 0x5eed5eed) >>> 0;
 }
 
+/** adapter_config.json with base_model_name_or_path set to `name` where the export left it
+ *  null (io/checkpoint.ts writes it once BaseIdentity carries the name; until then, here). */
+export function withBaseName(files: Map<string, Uint8Array>, name: string | undefined): Map<string, Uint8Array> {
+  const raw = files.get(ADAPTER_CONFIG_FILE);
+  if (!name || !raw) return files;
+  const j = JSON.parse(new TextDecoder().decode(raw)) as Record<string, unknown>;
+  if (j.base_model_name_or_path != null) return files;
+  const out = new Map(files);
+  out.set(ADAPTER_CONFIG_FILE, jsonBytes({ ...j, base_model_name_or_path: name }));
+  return out;
+}
+
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -56,10 +69,20 @@ export function createExchange(d: ExchangeDeps) {
   const trained = new Map<string, TrainedRun>();
   const fingerprints = new WeakMap<BaseModel, Promise<string>>();
 
-  function identity(b: BaseModel): Promise<BaseIdentity> {
+  /** The base's identity, with the model's name for adapter_config.json's
+   *  base_model_name_or_path (a Hugging Face base: "gpt2", so PEFT finds the model). */
+  function identity(b: BaseModel): Promise<BaseIdentity & { name?: string }> {
     let fp = fingerprints.get(b);
-    if (!fp) fingerprints.set(b, (fp = baseFingerprint(b.config, b.params)));
-    return fp.then((fingerprint) => ({ config: b.config, fingerprint }));
+    if (!fp) fingerprints.set(b, (fp = b.info.fingerprint ? Promise.resolve(b.info.fingerprint) : baseFingerprint(b.config, b.params)));
+    const name = b.info.format === 'huggingface' ? b.info.summary?.name : undefined;
+    return fp.then((fingerprint) => ({ config: b.config, fingerprint, ...(name ? { name } : {}) }));
+  }
+
+  /** A base-model folder needs the character vocabulary (exportBase writes vocab.json); a
+   *  GPT-2 opened from its files is the user's own folder already. */
+  function vocabOf(b: BaseModel, what: string) {
+    if (!b.vocab) throw new Error(`${what}: the base model ${b.info.summary?.name ?? ''} uses byte-level BPE, and only character-level bases export as a folder here (you already have its files)`);
+    return b.vocab;
   }
 
   function keep(runId: string, t: Omit<TrainedRun, 'bytes'>) {
@@ -88,7 +111,8 @@ export function createExchange(d: ExchangeDeps) {
       const t = trained.get(runId);
       if (!t) throw new Error('the trained weights of this run are not in memory (only runs finished in this visit are kept, up to 64 MB): export right after a run');
       const id = await identity(t.base);
-      const files = t.adapter.method === 'full' ? await exportBase(t.base.config, t.base.vocab, new Map([...t.base.params, ...t.params])) : exportAdapter(id, t.adapter, t.params);
+      const files =
+        t.adapter.method === 'full' ? await exportBase(t.base.config, vocabOf(t.base, 'this full fine-tuning run cannot be exported'), new Map([...t.base.params, ...t.params])) : withBaseName(exportAdapter(id, t.adapter, t.params), id.name);
       d.post({ type: 'exported', requestId, kind: t.adapter.method === 'full' ? 'base' : 'adapter', files, fingerprint: id.fingerprint });
     } catch (e) {
       fail(requestId, e);
@@ -99,7 +123,7 @@ export function createExchange(d: ExchangeDeps) {
     try {
       const b = await d.ensureBase(await d.ensureGpu());
       const id = await identity(b);
-      d.post({ type: 'exported', requestId, kind: 'base', files: await exportBase(b.config, b.vocab, b.params), fingerprint: id.fingerprint });
+      d.post({ type: 'exported', requestId, kind: 'base', files: await exportBase(b.config, vocabOf(b, 'the base model cannot be exported'), b.params), fingerprint: id.fingerprint });
     } catch (e) {
       fail(requestId, e);
     }
@@ -153,10 +177,12 @@ export function createExchange(d: ExchangeDeps) {
       const specs = baseParamSpecs(imp.config);
       const b: BaseModel = {
         config: imp.config,
+        tokenizer: imp.vocab,
         vocab: imp.vocab,
         params: imp.params,
         info: { source: 'files', modelConfig: imp.config, params: countParams(specs), vocabSize: imp.vocab.size, fingerprint: imp.fingerprint, importedFrom: m.fileName, ms: performance.now() - t0 },
       };
+      describeBase(b, m.fileName);
       fingerprints.set(b, Promise.resolve(imp.fingerprint));
       await d.replaceBase(b);
       d.post({ type: 'base-ready', info: b.info });

@@ -3,7 +3,7 @@
 // directly), Stop works queued and mid-run, bad settings fail with the experiment's
 // message, and generation gives the same text as sampling each model directly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syntheticTask } from '../../data';
+import { syntheticTask, type Vocab } from '../../data';
 import { runApproxError, type ApproxPoint } from '../../experiments/approx_error';
 import type { ApproxConfig } from '../../experiments/approx_config';
 import { createNodeGpu } from '../../gpu/node';
@@ -25,10 +25,13 @@ afterAll(() => gpu?.destroy());
 
 const seed = freshSeed();
 const task = syntheticTask('reverse', { minLen: 2, maxLen: 3 });
-const cfg: ModelConfig = { vocabSize: task.vocab.size, contextLength: 16, nLayer: 1, nHead: 2, nEmbd: 8 };
+// Without a base tokenizer the task builds its own character vocabulary.
+const vocab = task.tokenizer as Vocab;
+const cfg: ModelConfig = { vocabSize: vocab.size, contextLength: 16, nLayer: 1, nHead: 2, nEmbd: 8 };
 const base: BaseModel = {
   config: cfg,
-  vocab: task.vocab,
+  tokenizer: vocab,
+  vocab,
   params: initParams(baseParamSpecs(cfg), seed),
   info: { source: 'pretrained', modelConfig: cfg, params: countParams(baseParamSpecs(cfg)), vocabSize: cfg.vocabSize, ms: 0 },
 };
@@ -134,9 +137,9 @@ describe(`generation (seed ${seed})`, () => {
     const values = new Map(base.params);
     if (extra) for (const [k, v] of extra) values.set(k, v);
     model.load(values);
-    const ids = await generate(gpu, model, task.vocab.encode(r.prompt), { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, rng: new Rng(r.seed) });
+    const ids = await generate(gpu, model, vocab.encode(r.prompt), { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, rng: new Rng(r.seed) });
     model.destroy();
-    return task.vocab.decode(ids);
+    return vocab.decode(ids);
   }
 
   it('base and adapted text stream token by token and match sampling each model directly', async () => {

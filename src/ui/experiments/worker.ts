@@ -113,7 +113,7 @@ export function createExperiments(d: ExperimentDeps) {
             onProgress: (done, total, label) => d.post({ type: 'experiment-progress', jobId, done, total, label }),
           },
           m.config,
-          { config: b.config, params: b.params, vocab: b.vocab },
+          { config: b.config, params: b.params, vocab: b.vocab ?? undefined },
         );
         d.post({ type: 'experiment-finished', jobId, aborted: res.aborted, elapsedMs: performance.now() - t0 });
       }
@@ -126,7 +126,7 @@ export function createExperiments(d: ExperimentDeps) {
 
   /** One model continues the prompt; tokens are posted as they come. */
   async function continueWith(g: Gpu, req: GenerateRequest, which: 'base' | 'adapted', base: BaseModel, adapter: AdapterSpec, trained: Map<string, Float32Array> | null): Promise<string> {
-    const prompt = base.vocab.encode(req.prompt);
+    const prompt = base.tokenizer.encode(req.prompt);
     const model = new GptGpu(g, base.config, adapter);
     try {
       const values = new Map(base.params);
@@ -139,7 +139,7 @@ export function createExperiments(d: ExperimentDeps) {
         topK: req.topK,
         rng: new Rng(req.seed),
         onToken: (t) => {
-          const s = base.vocab.decode([t]);
+          const s = base.tokenizer.decode([t]);
           text += s;
           d.post({ type: 'generate-token', requestId: req.requestId, which, text: s });
         },
@@ -157,7 +157,8 @@ export function createExperiments(d: ExperimentDeps) {
       g = await d.ensureGpu();
       const b = await d.ensureBase(g);
       const t = req.runId ? d.trainedRun(req.runId) : null;
-      const unknown = [...b.vocab.encodeWithStats(req.prompt).unknownChars.keys()];
+      // Byte-level BPE writes any text; only a character vocabulary has unknown characters.
+      const unknown = b.vocab ? [...b.vocab.encodeWithStats(req.prompt).unknownChars.keys()] : [];
       d.post({ type: 'generate-started', requestId: req.requestId, adapted: t ? adapterLabel(t.adapter) : null, unknown });
       // Base first, then the adapted model: the same seed, so only the weights differ.
       const baseText = await continueWith(g, req, 'base', b, { method: 'none' }, null);

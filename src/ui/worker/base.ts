@@ -3,22 +3,32 @@
 // The shipped checkpoint in public/models/base/ (a Hugging Face GPT-2 folder, read by
 // src/io/checkpoint.ts, fingerprint checked) when it is there; else a short pretraining run
 // on the Moby Dick corpus right here, sized so that SwiftShader (CPU) finishes it in under a
-// minute, and kept in IndexedDB so a reload does not redo it. The worker and the UI only
-// see BaseModel.
+// minute, and kept in IndexedDB so a reload does not redo it. A base the user opened from
+// a picked folder (a Hugging Face GPT-2, byte-level BPE) is kept as its files in OPFS
+// (persist/opfs.ts) and opened again from there. The worker and the UI only see BaseModel.
 import type { Gpu } from '../../gpu/runtime';
-import { createTask, Vocab, type ReadText, type SyntheticSymbols, loadCorpus } from '../../data';
+import { createTask, isSyntheticName, SYNTHETIC_TASKS, syntheticTask, Vocab, type ReadText, type SyntheticSymbols, type SyntheticTask, type Tokenizer, loadCorpus } from '../../data';
+import { fileSource } from '../../io/byte_source';
 import { BASE_CONFIG_FILE, BASE_WEIGHTS_FILE, baseFingerprint, importBase, VOCAB_FILE } from '../../io/checkpoint';
+import type { BaseProgress } from '../../io/hf_gpt2';
+import { folderFromPicked, openLabBase, summarise } from '../../lab/base';
 import { GptGpu } from '../../model/gpt';
 import { initParams } from '../../model/init';
 import { baseParamSpecs, countParams, type ModelConfig } from '../../model/params';
 import { defaultConfig, type RunConfig } from '../../train/config';
 import type { RunControl } from '../../train/control';
 import { train } from '../../train/trainer';
-import type { BaseInfo } from './protocol';
+import { forgetKeptFiles, keepFiles, readKeptFiles } from '../persist/opfs';
+import type { BaseInfo, BaseSummaryInfo } from './protocol';
 
 export interface BaseModel {
   config: ModelConfig;
-  vocab: Vocab;
+  /** What tasks and generation encode with: the character vocabulary or GPT-2's BPE. */
+  tokenizer: Tokenizer;
+  /** The character vocabulary when the base is character-level, else null (BPE). */
+  vocab: Vocab | null;
+  /** The user's picked files it was opened from (kept as files in OPFS, not as floats). */
+  picked?: { files: File[]; label: string };
   /** Host copies of the base tensors: every run (and a new device after a loss) uploads these. */
   params: Map<string, Float32Array>;
   info: BaseInfo;
@@ -29,6 +39,77 @@ export interface BaseLoadOptions {
   /** Fetches a binary file relative to public/, or null when it is not there. */
   readBytes?: (path: string) => Promise<Uint8Array | null>;
   onProgress?: (message: string, fraction: number) => void;
+}
+
+/** The model summary of a base (sizes, tokenizer, weight bytes). */
+export function summaryOf(config: ModelConfig, tokenizer: Tokenizer, name: string, fingerprint: string): BaseSummaryInfo {
+  const s = summarise({ config, tokenizer, modelName: name, fingerprint });
+  return { name: s.name, parameters: s.parameters, layers: s.layers, heads: s.heads, width: s.width, headDim: s.headDim, context: s.context, vocabulary: s.vocabulary, tokenizer: s.tokenizer, tokenizerKind: tokenizer.kind, weightBytes: s.weightBytes };
+}
+
+/** A synthetic task on this base's tokenizer: a character vocabulary writes the format with
+ *  the punctuation it has; BPE writes any string (the data layer refuses what does not fit). */
+export function syntheticFor(name: string, b: Pick<BaseModel, 'tokenizer' | 'vocab'>): SyntheticTask {
+  if (!isSyntheticName(name)) throw new Error(`'${name}' is not a synthetic task`);
+  if (b.vocab) {
+    const symbols = symbolsFor(b.vocab);
+    if (!symbols) throw new Error(`the base model's vocabulary lacks the punctuation the synthetic task '${name}' needs`);
+    return syntheticTask(name, { tokenizer: b.vocab, symbols });
+  }
+  return syntheticTask(name, { tokenizer: b.tokenizer });
+}
+
+/** The synthetic tasks this base cannot run, with the reason (the task picker shows it). */
+export function taskIssuesFor(b: Pick<BaseModel, 'tokenizer' | 'vocab'>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of SYNTHETIC_TASKS) {
+    try {
+      syntheticFor(name, b);
+    } catch (e) {
+      out[name] = e instanceof Error ? e.message : String(e);
+    }
+  }
+  return out;
+}
+
+/** Fills in what the page shows about any base: the summary and the tasks it cannot run. */
+export function describeBase(b: BaseModel, name: string): BaseModel {
+  const fp = b.info.fingerprint ?? '';
+  b.info = { ...b.info, summary: summaryOf(b.config, b.tokenizer, name, fp), taskIssues: taskIssuesFor(b) };
+  return b;
+}
+
+const MB = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
+
+/** "123 MB of 498 MB, 45/149 tensors" */
+export function describeLoad(p: BaseProgress): string {
+  return `${MB(p.bytesDone)} of ${MB(p.bytesTotal)}, ${p.tensorsDone}/${p.tensorsTotal} tensors`;
+}
+
+export interface OpenPickedOptions {
+  onProgress?: (p: BaseProgress) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * A base from files the user picked or dropped (a GPT-2 folder's files, or one .zip), read
+ * through File.slice so only the float32 weights are held. Throws the loader's
+ * CheckpointError (its message is what the page shows); nothing else changes.
+ */
+export async function openPickedBase(files: File[], label: string, opts: OpenPickedOptions = {}): Promise<BaseModel> {
+  const t0 = performance.now();
+  const folder = await folderFromPicked(files.map((f) => ({ name: f.name, source: fileSource(f) })));
+  const lab = await openLabBase(folder, label, { onProgress: opts.onProgress, signal: opts.signal, folderName: label.replace(/\.zip$/i, '') });
+  const params = countParams(baseParamSpecs(lab.config));
+  const b: BaseModel = {
+    config: lab.config,
+    tokenizer: lab.tokenizer,
+    vocab: lab.vocab,
+    params: lab.params,
+    picked: { files, label },
+    info: { source: 'files', modelConfig: lab.config, params, vocabSize: lab.config.vocabSize, fingerprint: lab.fingerprint, openedFrom: label, format: lab.format, ms: performance.now() - t0 },
+  };
+  return describeBase(b, lab.modelName);
 }
 
 /** The in-worker base model: tiny, so that CPU-only WebGPU can pretrain and adapt it. */
@@ -65,6 +146,8 @@ export const SHIPPED_DIR = 'models/base';
  *  pretrained in the page) if this browser kept it, else the shipped one, else a short
  *  pretraining run. */
 export async function loadBaseModel(gpu: Gpu, opts: BaseLoadOptions): Promise<BaseModel> {
+  const opened = await loadKeptFiles(opts);
+  if (opened) return opened;
   const kept = await loadKeptBase();
   if (kept) return kept;
   const shipped = opts.readBytes ? await loadShipped(opts) : null;
@@ -123,10 +206,10 @@ async function loadShipped(opts: BaseLoadOptions): Promise<BaseModel | null> {
       // not JSON: ignore, the weights themselves were checked above
     }
   }
-  return {
-    config: b.config, vocab: b.vocab, params: b.params,
+  return describeBase({
+    config: b.config, tokenizer: b.vocab, vocab: b.vocab, params: b.params,
     info: { source: 'files', modelConfig: b.config, params: countParams(baseParamSpecs(b.config)), vocabSize: b.vocab.size, steps, finalLoss, fingerprint: b.fingerprint, ms: performance.now() - t0 },
-  };
+  }, 'the shipped base');
 }
 
 // ---------------------------------------------------------------- pretrained-base cache
@@ -204,14 +287,43 @@ async function cachePut(key: string, value: CachedBase | null): Promise<string |
 
 const KEPT_KEY = 'chosen-base';
 
-/** Keeps `b` as the base to restore on the next visit; resolves to null, or why it could not. */
-export function keepChosenBase(b: BaseModel): Promise<string | null> {
+/** Keeps `b` as the base to restore on the next visit; resolves to null, or why it could not.
+ *  A base opened from picked files is kept as those files (OPFS), any other as its tensors
+ *  (IndexedDB); only one is kept, so choosing one forgets the other. */
+export async function keepChosenBase(b: BaseModel, onProgress?: (done: number, total: number) => void): Promise<string | null> {
+  if (b.picked) {
+    await cachePut(KEPT_KEY, null);
+    return keepFiles(b.info.fingerprint ?? 'base', b.picked.label, b.picked.files, onProgress);
+  }
+  await forgetKeptFiles();
+  if (!b.vocab) return 'only a character-level base can be kept as tensors';
   return cachePut(KEPT_KEY, { config: b.config, chars: [...b.vocab.chars], params: [...b.params], info: b.info });
 }
 
 /** Forgets the kept base: the next load takes the shipped (or default pretrained) one. */
 export async function forgetChosenBase(): Promise<void> {
+  await forgetKeptFiles();
   await cachePut(KEPT_KEY, null);
+}
+
+/** The base opened from picked files on an earlier visit, opened again from its OPFS copy;
+ *  null when none is kept. A copy that no longer opens is forgotten (it must not block the
+ *  default base), and the page is told why. */
+async function loadKeptFiles(opts: BaseLoadOptions): Promise<BaseModel | null> {
+  const kept = await readKeptFiles();
+  if (!kept) return null;
+  const label = kept.manifest.label;
+  try {
+    const b = await openPickedBase(kept.files, label, {
+      onProgress: (p) => opts.onProgress?.(`opening ${label}, kept in this browser: ${describeLoad(p)}`, p.bytesTotal ? p.bytesDone / p.bytesTotal : 0),
+    });
+    b.info = { ...b.info, chosen: true, kept: true };
+    return b;
+  } catch (e) {
+    await forgetKeptFiles();
+    opts.onProgress?.(`the copy of ${label} kept in this browser no longer opens (${e instanceof Error ? e.message : String(e)}); using the default base model`, 0);
+    return null;
+  }
 }
 
 /** The kept base, or null when there is none or it does not fit its own config (then it is
@@ -233,7 +345,9 @@ async function loadKeptBase(): Promise<BaseModel | null> {
     await forgetChosenBase();
     return null;
   }
-  return { config: hit.config, vocab: kept.vocab, params: kept.params, info: { ...hit.info, chosen: true, kept: true, ms: performance.now() - t0 } };
+  // Described again: a record from an older version has no summary.
+  const name = hit.info.summary?.name ?? hit.info.importedFrom ?? 'the chosen base';
+  return describeBase({ config: hit.config, tokenizer: kept.vocab, vocab: kept.vocab, params: kept.params, info: { ...hit.info, chosen: true, kept: true, ms: performance.now() - t0 } }, name);
 }
 
 /** Pretrains a base model from scratch (full training, GPT-2 initialisation) on a built-in
@@ -252,9 +366,10 @@ export async function pretrainBase(gpu: Gpu, opts: BaseLoadOptions, spec: Pretra
   const cacheKey = JSON.stringify({ v: 2, config, run, chars: vocab.chars.join(''), corpus: [moby.info.bytes, moby.info.chars], adapter: [r.vendor, r.architecture, r.device, r.description] });
   const hit = spec.cache ? await cacheGet(cacheKey) : null;
   if (hit && hit.params.length === baseParamSpecs(config).length) {
-    return { config: hit.config, vocab: Vocab.fromJSON({ chars: hit.chars }), params: new Map(hit.params), info: { ...hit.info, cached: true, ms: performance.now() - t0 } };
+    const v = Vocab.fromJSON({ chars: hit.chars });
+    return describeBase({ config: hit.config, tokenizer: v, vocab: v, params: new Map(hit.params), info: { ...hit.info, cached: true, ms: performance.now() - t0 } }, `pretrained on ${corpusName}`);
   }
-  const task = await createTask(run.task, { readText: opts.readText, vocab, seed: run.seed, seqLen: run.seqLen });
+  const task = await createTask(run.task, { readText: opts.readText, tokenizer: vocab, seed: run.seed, seqLen: run.seqLen });
   const specs = baseParamSpecs(config);
   const model = new GptGpu(gpu, config, { method: 'full' });
   try {
@@ -276,7 +391,7 @@ export async function pretrainBase(gpu: Gpu, opts: BaseLoadOptions, spec: Pretra
     const fingerprint = await baseFingerprint(config, params);
     const info: BaseInfo = { source: 'pretrained', modelConfig: config, params: countParams(specs), vocabSize: vocab.size, steps: run.steps, finalLoss: last, corpus: corpusName, fingerprint, ms: performance.now() - t0 };
     if (spec.cache) await cachePut(cacheKey, { config, chars: [...vocab.chars], params: [...params], info });
-    return { config, vocab, params, info };
+    return describeBase({ config, tokenizer: vocab, vocab, params, info }, `pretrained on ${corpusName}`);
   } finally {
     if (!gpu.lostError) model.destroy();
   }

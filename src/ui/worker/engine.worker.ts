@@ -6,7 +6,7 @@ import { createBrowserGpu } from '../../gpu/browser';
 import { describeAdapter } from '../../gpu/device';
 import { GpuError } from '../../gpu/errors';
 import type { Gpu } from '../../gpu/runtime';
-import { createTask, fetchReader, isSyntheticName, syntheticTask, TextTask, type Task } from '../../data';
+import { createTask, fetchReader, isSyntheticName, TextTask, type Task } from '../../data';
 import type { GptGpu } from '../../model/gpt';
 import { countParams } from '../../model/params';
 import { buildAdaptedModel } from '../../train/adapt';
@@ -15,7 +15,8 @@ import { RunControl } from '../../train/control';
 import { train } from '../../train/trainer';
 import { createExchange } from '../exchange/worker';
 import { createExperiments } from '../experiments/worker';
-import { forgetChosenBase, keepChosenBase, loadBaseModel, symbolsFor, type BaseModel } from './base';
+import { forgetChosenBase, keepChosenBase, loadBaseModel, syntheticFor, type BaseModel } from './base';
+import { createOpenBase } from './openBase';
 import { createPretrain } from './pretrain';
 import type { FromWorker, ToWorker, UserText } from './protocol';
 
@@ -87,17 +88,16 @@ function ensureBase(g: Gpu): Promise<BaseModel> {
 async function buildTask(c: RunConfig, T: number, b: BaseModel, userText?: UserText): Promise<{ task: Task; label: string }> {
   if (c.task.startsWith('file:')) {
     if (!userText) throw new Error(`the task '${c.task}' is your own file: pick or drop it again (files are not kept between visits)`);
-    return { task: new TextTask(userText.name, userText.text, { vocab: b.vocab, seed: c.seed, seqLen: T }), label: userText.name };
+    return { task: new TextTask(userText.name, userText.text, { tokenizer: b.tokenizer, seed: c.seed, seqLen: T }), label: userText.name };
   }
-  const key = `${c.task}|${c.seed}`;
+  // Keyed by base too: a task is encoded with its base's tokenizer.
+  const key = `${b.info.fingerprint ?? ''}|${c.task}|${c.seed}`;
   let task = taskCache.get(key);
   if (!task) {
     if (isSyntheticName(c.task)) {
-      const symbols = symbolsFor(b.vocab);
-      if (!symbols) throw new Error(`the base model's vocabulary lacks the punctuation the synthetic task '${c.task}' needs`);
-      task = syntheticTask(c.task, { vocab: b.vocab, symbols });
+      task = syntheticFor(c.task, b);
     } else {
-      task = await createTask(c.task, { readText, vocab: b.vocab, seed: c.seed });
+      task = await createTask(c.task, { readText, tokenizer: b.tokenizer, seed: c.seed });
     }
     taskCache.set(key, task);
   }
@@ -123,11 +123,11 @@ function enqueueRun(runId: string, config: RunConfig, userText?: UserText) {
 
 /** The user chose a base (imported, or pretrained with the panel): it replaces the current
  *  one now, and is kept in this browser so a reload brings it back. */
-async function replaceBase(b: BaseModel): Promise<void> {
+async function replaceBase(b: BaseModel, onKeep?: (done: number, total: number) => void): Promise<void> {
   base = Promise.resolve(b);
   taskCache.clear(); // tasks are encoded with the old base's vocabulary
   b.info = { ...b.info, chosen: true };
-  const failed = await keepChosenBase(b);
+  const failed = await keepChosenBase(b, onKeep);
   if (failed) b.info = { ...b.info, notKept: failed };
 }
 
@@ -186,6 +186,10 @@ const pretrainer = createPretrain({
     chain = chain.then(job);
   },
 });
+
+/** "Open a Hugging Face GPT-2 folder" (openBase.ts): not queued (it reads files, no GPU
+ *  work), so progress shows at once; on success it replaces the base as an import does. */
+const opener = createOpenBase({ post, currentBase: () => base, replaceBase });
 
 /** Mean prefix mass β per layer (rows) and head (columns) over the last forward pass (the
  *  final validation batch): the share of attention the prefix (or NTK term) takes. */
@@ -287,6 +291,12 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
       break;
     case 'reset-base':
       resetBase();
+      break;
+    case 'open-base':
+      opener.open(msg);
+      break;
+    case 'cancel-open-base':
+      opener.cancel(msg.requestId);
       break;
   }
 };

@@ -9,6 +9,31 @@ export interface UserText {
   text: string;
 }
 
+/** Where a picked base folder's load is: reading the small files, then the weights
+ *  (hf_gpt2.ts BaseProgress), then copying the files into this browser's storage. */
+export interface OpenBaseProgress {
+  phase: 'reading' | 'weights' | 'keeping';
+  bytesDone: number;
+  bytesTotal: number;
+  tensorsDone: number;
+  tensorsTotal: number;
+}
+
+/** The base's sizes and tokenizer in words (src/lab/base.ts summarise()). */
+export interface BaseSummaryInfo {
+  name: string;
+  parameters: number;
+  layers: number;
+  heads: number;
+  width: number;
+  headDim: number;
+  context: number;
+  vocabulary: number;
+  tokenizer: string;
+  tokenizerKind: 'char' | 'bpe';
+  weightBytes: number;
+}
+
 export interface BaseInfo {
   /** Where the weights came from: shipped files, or a short pretraining run in this worker. */
   source: 'files' | 'pretrained';
@@ -34,5 +59,14 @@ export interface BaseInfo {
   notKept?: string;
   /** Pretrained here: the corpus it was trained on (for the base-model line). */
   corpus?: string;
+  /** Opened from a picked folder (a Hugging Face GPT-2's files, or a zip of them): its name. */
+  openedFrom?: string;
+  /** 'huggingface' when config.json is transformers' own (not exported by Prefix Lab). */
+  format?: 'prefix-lab' | 'huggingface';
+  /** Sizes and tokenizer for the model summary. */
+  summary?: BaseSummaryInfo;
+  /** Built-in tasks this base cannot run, with the data layer's reason (the task picker
+   *  disables them instead of failing at Train). */
+  taskIssues?: Record<string, string>;
   ms: number;
 }

@@ -8,9 +8,9 @@ import type { RunEvent, RunSummary } from '../../train/events';
 import type { ExchangeFromWorker, ExchangeToWorker } from '../exchange/messages';
 import type { ExperimentFromWorker, ExperimentToWorker } from '../experiments/messages';
 import type { PretrainSettings } from '../pretrainSettings';
-import type { BaseInfo, UserText } from './payloads';
+import type { BaseInfo, OpenBaseProgress, UserText } from './payloads';
 
-export type { BaseInfo, UserText } from './payloads';
+export type { BaseInfo, BaseSummaryInfo, OpenBaseProgress, UserText } from './payloads';
 
 export type ControlAction = 'pause' | 'resume' | 'step' | 'stop';
 
@@ -33,7 +33,13 @@ export type ToWorker =
   | { type: 'pretrain-base'; settings: PretrainSettings }
   | { type: 'pretrain-stop' }
   /** Forget the chosen base and load the default one (shipped, else pretrained here). */
-  | { type: 'reset-base' };
+  | { type: 'reset-base' }
+  /** Open a base-model folder the user picked or dropped (a Hugging Face GPT-2's files, or
+   *  one .zip of them). Files travel as File objects (structuredClone keeps them as handles
+   *  to the user's files, not copies), so the worker streams the weights tensor by tensor. */
+  | { type: 'open-base'; requestId: number; files: File[]; folderName: string | null }
+  /** Stop that load (Cancel / Escape); the current base stays. */
+  | { type: 'cancel-open-base'; requestId: number };
 
 export type FromWorker =
   | { type: 'adapter'; report: AdapterReport; description: string }
@@ -55,4 +61,9 @@ export type FromWorker =
    *  'base-ready' was sent first) or failed (stopped: the user pressed Stop; base unchanged). */
   | { type: 'pretrain-progress'; step: number; totalSteps: number; loss: number | null; etaMs: number | null; message: string }
   | { type: 'pretrain-done'; info: BaseInfo; fingerprint: string; previousFingerprint: string | null }
-  | { type: 'pretrain-failed'; message: string; stopped: boolean };
+  | { type: 'pretrain-failed'; message: string; stopped: boolean }
+  /** Opening a picked base folder: progress, then done (the base was replaced and
+   *  'base-ready' was sent first) or failed (cancelled: the user asked; base unchanged). */
+  | { type: 'open-base-progress'; requestId: number; progress: OpenBaseProgress }
+  | { type: 'open-base-done'; requestId: number; info: BaseInfo; fingerprint: string; previousFingerprint: string | null }
+  | { type: 'open-base-failed'; requestId: number; message: string; cancelled: boolean };
