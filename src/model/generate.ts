@@ -93,8 +93,8 @@ export async function generate(gpu: Gpu, model: GptGpu, prompt: ArrayLike<number
       window.fill(0);
       for (let i = 0; i < len; i++) window[i] = seq[start + i];
       gpu.write(tokens, window);
-      model.forward(tokens, null, 1, T);
-      const row = await gpu.read(model.logitsTensor(), V, (len - 1) * V);
+      model.forward(tokens, null, 1, T, { logits: { start: len - 1, count: 1 } }); // the last real position only
+      const row = await gpu.read(model.logitsTensor(), V);
       const next = sampleFromLogits(row, temperature, topK, rng);
       seq.push(next);
       out.push(next);

@@ -35,7 +35,7 @@ async function logitsOf(model: GptGpu): Promise<Float32Array> {
   const buf = new BatchBuffers(gpu, 2, 12);
   const b = task.nextBatch('val', 2, 12, new Rng(3));
   buf.upload(b.inputs, b.targets);
-  model.forward(buf.tokens, buf.targets, 2, 12);
+  model.forward(buf.tokens, buf.targets, 2, 12, { logits: 'all' });
   const out = await gpu.read(model.logitsTensor());
   buf.release();
   return out;

@@ -6,14 +6,16 @@
 //   for each block l:   x = x + proj(attn(ln1(x)))      attn: causal, + prefix / NTK / LoRA
 //                       x = x + fcproj(gelu(fc(ln2(x))))
 //   logits = ln_f(x) · wteᵀ        loss = mean cross-entropy over counted targets
+//   (the head is fused with the loss, kernels/lm_head.ts: training never holds the [B·T, V]
+//   logits; they are computed only for the rows a caller asks for, see ForwardOptions)
 import type { Gpu, Tensor } from '../gpu/runtime';
 import { GpuError } from '../gpu/errors';
 import { adamw } from '../kernels/adamw';
-import { crossEntropy } from '../kernels/crossentropy';
 import { embeddingBackward, embeddingForward } from '../kernels/embedding';
 import { geluBackward, geluForward } from '../kernels/gelu';
 import { gradNormScale } from '../kernels/gradnorm';
 import { layerNormBackward, layerNormForward } from '../kernels/layernorm';
+import { lmHeadBackward, lmHeadForward, lmHeadLogits } from '../kernels/lm_head';
 import { matmul } from '../kernels/matmul';
 import { permuteQkvBackward, permuteQkvForward, unpermuteBackward, unpermuteForward } from '../kernels/permute';
 import { ntkAttentionBackward, ntkAttentionForward } from '../kernels/ntk_attention';
@@ -40,6 +42,18 @@ export interface StepHyper {
   gradClip: number;
 }
 
+/**
+ * Which rows' logits a forward pass computes (each row costs V·C multiply-adds and V
+ * floats): 'none', 'all' B·T rows, or the contiguous rows [start, start + count) of the
+ * flattened [B·T] positions (generation needs one).
+ */
+export type LogitsRequest = 'none' | 'all' | { start: number; count: number };
+
+export interface ForwardOptions {
+  /** Default: 'none' when targets are given (training, loss-only evaluation), else 'all'. */
+  logits?: LogitsRequest;
+}
+
 export class GptGpu {
   readonly params = new Map<string, Tensor>();
   readonly grads = new Map<string, Tensor>();
@@ -50,7 +64,9 @@ export class GptGpu {
   private B = 0;
   private T = 0;
   private x0!: Tensor; private lnf!: Tensor; private lnfMean!: Tensor; private lnfRstd!: Tensor;
-  private logits!: Tensor; private losses!: Tensor; readonly stats: Tensor; readonly normOut: Tensor;
+  private losses!: Tensor; private lse!: Tensor; readonly stats: Tensor; readonly normOut: Tensor;
+  /** Logits of the rows the last forward asked for ([count, V]), or null. */
+  private logits: Tensor | null = null;
   private ones!: Tensor;
   private tokens: Tensor | null = null;
   private targets: Tensor | null = null;
@@ -111,7 +127,6 @@ export class GptGpu {
     this.freeActs();
     const { gpu, C, H, d } = this;
     const N = B * T;
-    const V = this.config.vocabSize;
     const a = (shape: number[], label: string) => gpu.tensor(shape, undefined, label);
     this.x0 = a([N, C], 'x0');
     for (let l = 0; l < this.config.nLayer; l++) {
@@ -128,7 +143,7 @@ export class GptGpu {
       });
     }
     this.lnf = a([N, C], 'lnf'); this.lnfMean = a([N], 'lnf.mean'); this.lnfRstd = a([N], 'lnf.rstd');
-    this.logits = a([N, V], 'logits'); this.losses = a([N], 'losses');
+    this.losses = a([N], 'losses'); this.lse = a([N], 'lse');
     this.ones = gpu.tensor([N], new Float32Array(N).fill(1), 'ones');
     this.B = B;
     this.T = T;
@@ -137,12 +152,15 @@ export class GptGpu {
   private freeActs() {
     for (const a of this.acts) this.gpu.release(...(Object.values(a) as (Tensor | null)[]));
     this.acts = [];
-    if (this.B) this.gpu.release(this.x0, this.lnf, this.lnfMean, this.lnfRstd, this.logits, this.losses, this.ones);
+    if (this.B) this.gpu.release(this.x0, this.lnf, this.lnfMean, this.lnfRstd, this.losses, this.lse, this.ones);
     this.B = this.T = 0;
   }
 
-  /** Records the forward pass; stats[0] holds the mean loss when targets are given. */
-  forward(tokens: Tensor, targets: Tensor | null, B: number, T: number) {
+  /**
+   * Records the forward pass; stats[0] holds the mean loss when targets are given, and
+   * logitsTensor() the logits of the rows `opts.logits` asks for.
+   */
+  forward(tokens: Tensor, targets: Tensor | null, B: number, T: number, opts: ForwardOptions = {}) {
     this.ensureActs(B, T);
     this.tokens = tokens;
     this.targets = targets;
@@ -180,8 +198,21 @@ export class GptGpu {
       x = a.out;
     }
     layerNormForward(gpu, x, this.p('ln_f.weight'), this.p('ln_f.bias'), this.lnf, this.lnfMean, this.lnfRstd, { N, C });
-    matmul(gpu, this.lnf, this.p('wte'), this.logits, { M: N, K: C, N: cfg.vocabSize, transB: true });
-    if (targets) crossEntropy(gpu, this.logits, targets, this.losses, null, this.stats);
+    const V = cfg.vocabSize;
+    if (targets) {
+      lmHeadForward(gpu, { x: this.lnf, wte: this.p('wte'), targets, losses: this.losses, lse: this.lse, stats: this.stats }, { N, C, V });
+    }
+    const want = opts.logits ?? (targets ? 'none' : 'all');
+    const rows = want === 'none' ? null : want === 'all' ? { start: 0, count: N } : want;
+    if (rows && !(Number.isInteger(rows.start) && Number.isInteger(rows.count) && rows.start >= 0 && rows.count >= 1 && rows.start + rows.count <= N)) {
+      throw new GpuError('shape', `logits rows [${rows.start}, ${rows.start + rows.count}) are not within the ${N} positions of this batch`);
+    }
+    // The buffer exists only while some forward asks for logits (and is reused at one size).
+    if (!rows || this.logits?.numel !== rows.count * V) {
+      gpu.release(this.logits);
+      this.logits = rows ? gpu.tensor([rows.count, V], undefined, 'logits') : null;
+    }
+    if (rows) lmHeadLogits(gpu, this.lnf, this.p('wte'), this.logits!, { rows: rows.count, rowOffset: rows.start, C, V });
   }
 
   private ntkTensors(l: number, a: LayerActs) {
@@ -198,8 +229,9 @@ export class GptGpu {
     return { B, H: this.H, L: T, d: this.d, rank: this.adapter.rank || undefined, featureMap: this.adapter.featureMap, kParam: this.adapter.kParam, causal: true };
   }
 
-  /** The logits of the last forward pass (for evaluation, generation and tests). */
-  logitsTensor() {
+  /** The logits [count, V] of the rows the last forward pass asked for (ForwardOptions.logits). */
+  logitsTensor(): Tensor {
+    if (!this.logits) throw new GpuError('shape', "the last forward() computed no logits: pass { logits: 'all' } or a row range");
     return this.logits;
   }
   /** Per-(layer, B, H, T) prefix mass tensors of the last forward pass. */
@@ -229,15 +261,16 @@ export class GptGpu {
     const cfg = this.config;
     const V = cfg.vocabSize;
     const full = this.adapter.method === 'full';
-    // dlogits in place of the logits.
-    crossEntropy(gpu, this.logits, this.targets, this.losses, this.logits, this.stats);
-    const dlogits = this.logits;
     const dresid = gpu.tensor([N, C], undefined, 'dresid');
     const dlnf = gpu.tensor([N, C], undefined, 'dlnf');
     const xL = this.acts.length ? this.acts[this.acts.length - 1].out : this.x0;
-    // Tied head: logits = lnf · wteᵀ.
-    if (full) matmul(gpu, dlogits, this.lnf, this.g('wte')!, { M: V, K: N, N: C, transA: true });
-    matmul(gpu, dlogits, this.p('wte'), dlnf, { M: N, K: V, N: C });
+    // Tied head, fused with the loss: dlnf, and dwte written here (the embedding's share is
+    // added below by embeddingBackward).
+    lmHeadBackward(
+      gpu,
+      { x: this.lnf, wte: this.p('wte'), targets: this.targets, lse: this.lse, stats: this.stats, dx: dlnf, dwte: full ? this.g('wte')! : null },
+      { N, C, V },
+    );
     layerNormBackward(gpu, dlnf, xL, this.p('ln_f.weight'), this.lnfMean, this.lnfRstd, dresid, this.g('ln_f.weight'), this.g('ln_f.bias'), { N, C, accumulate: false });
 
     const dbig = gpu.tensor([N, 4 * C], undefined, 'dfc');
@@ -339,7 +372,7 @@ export class GptGpu {
     this.freeActs();
     for (const t of [...this.params.values(), ...this.grads.values()]) this.gpu.release(t);
     for (const { m, v } of this.moments.values()) this.gpu.release(m, v);
-    this.gpu.release(this.stats, this.normOut, this.loraZeros);
+    this.gpu.release(this.stats, this.normOut, this.loraZeros, this.logits);
   }
 }
 

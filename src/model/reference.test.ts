@@ -238,9 +238,9 @@ describe('GPU GPT vs the float64 reference: loss, logits and every trainable gra
       model.backward(); // allocates the gradient tensors
       // Poison every gradient, then run again: backward must write every element.
       for (const g of model.grads.values()) gpu.fill(g, NaN);
-      model.forward(buf.tokens, buf.targets, B, T);
+      model.forward(buf.tokens, buf.targets, B, T, { logits: 'all' });
       const loss = (await gpu.read(model.stats, 1))[0];
-      const logits = await gpu.read(model.logitsTensor()); // before backward overwrites them with dlogits
+      const logits = await gpu.read(model.logitsTensor());
       model.backward();
 
       const errs: [string, number][] = [

@@ -59,7 +59,8 @@ export async function evaluate(gpu: Gpu, model: GptGpu, task: Task, buf: BatchBu
   for (let i = 0; i < batches; i++) {
     const b = task.nextBatch('val', buf.B, buf.T, rng);
     buf.upload(b.inputs, b.targets);
-    model.forward(buf.tokens, buf.targets, buf.B, buf.T);
+    // Exact match needs every position's argmax; loss-only evaluation no logits at all.
+    model.forward(buf.tokens, buf.targets, buf.B, buf.T, { logits: task.kind === 'synthetic' ? 'all' : 'none' });
     loss += (await gpu.read(model.stats, 1))[0];
     if (task.kind === 'synthetic') {
       const logits = await gpu.read(model.logitsTensor());
