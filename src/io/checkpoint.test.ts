@@ -265,12 +265,12 @@ describe('prefix tuning as a PEFT PREFIX_TUNING folder', () => {
   });
 
   it('records the Hugging Face model name as PEFT base_model_name_or_path, and names both bases on a mismatch', async () => {
-    const files = exportAdapter({ ...identity, modelName: 'gpt2' }, a, params);
+    const files = exportAdapter({ ...identity, name: 'gpt2' }, a, params);
     const j = json(files.get('adapter_config.json')!);
     expect(j.base_model_name_or_path).toBe('gpt2');
     expect(j.prefix_lab.base_model).toMatchObject({ fingerprint: fp, name: 'gpt2' });
-    expect(importAdapter(files, { ...identity, modelName: 'gpt2' }).baseFingerprint).toBe(fp);
-    await refused(() => importAdapter(files, { config: cfg, fingerprint: '0123456789abcdef', modelName: 'distilgpt2' }), 'base-mismatch',
+    expect(importAdapter(files, { ...identity, name: 'gpt2' }).baseFingerprint).toBe(fp);
+    await refused(() => importAdapter(files, { config: cfg, fingerprint: '0123456789abcdef', name: 'distilgpt2' }), 'base-mismatch',
       '"gpt2" (fingerprint ' + fp + ')', '"distilgpt2" (fingerprint 0123456789abcdef)');
     // Without a name, the field stays null (PEFT's default) and messages give fingerprints only.
     expect(json(exportAdapter(identity, a, params).get('adapter_config.json')!).base_model_name_or_path).toBeNull();

@@ -42,7 +42,7 @@ export interface BaseIdentity {
   fingerprint: string;
   /** Its Hugging Face name or path (openBase's modelName, e.g. "gpt2"); PEFT's
    *  base_model_name_or_path, which AutoPeftModelForCausalLM loads the base by. */
-  modelName?: string | null;
+  name?: string | null;
 }
 
 /** Our record inside adapter_config.json, under the key `prefix_lab`. */
@@ -94,11 +94,11 @@ export function exportAdapter(base: BaseIdentity, adapter: AdapterSpec, params: 
     format_version: FORMAT_VERSION,
     method,
     settings,
-    base_model: { fingerprint: base.fingerprint, name: base.modelName ?? null, vocab_size: c.vocabSize, n_positions: c.contextLength, n_embd: c.nEmbd, n_layer: c.nLayer, n_head: c.nHead },
+    base_model: { fingerprint: base.fingerprint, name: base.name ?? null, vocab_size: c.vocabSize, n_positions: c.contextLength, n_embd: c.nEmbd, n_layer: c.nLayer, n_head: c.nHead },
     position_ids: POSITIONS_NOTE,
   };
   return new Map([
-    [ADAPTER_CONFIG_FILE, jsonBytes({ ...out.config, base_model_name_or_path: base.modelName ?? null, prefix_lab: record })],
+    [ADAPTER_CONFIG_FILE, jsonBytes({ ...out.config, base_model_name_or_path: base.name ?? null, prefix_lab: record })],
     [ADAPTER_WEIGHTS_FILE, writeSafetensors(out.tensors, { format: 'pt' })],
   ]);
 }
@@ -128,7 +128,7 @@ export function importAdapter(files: CheckpointFiles, base: BaseIdentity, opts: 
   const recorded = rec?.base_model?.fingerprint;
   if (rec === undefined || rec === null) {
     if (!opts.allowUnrecordedBase) {
-      throw new CheckpointError('base-mismatch', `records no base-model fingerprint (no "prefix_lab" record: not exported by Prefix Lab), so it cannot be checked against the loaded base model ${base.modelName ? `${JSON.stringify(base.modelName)} (fingerprint ${base.fingerprint})` : base.fingerprint}`, J);
+      throw new CheckpointError('base-mismatch', `records no base-model fingerprint (no "prefix_lab" record: not exported by Prefix Lab), so it cannot be checked against the loaded base model ${base.name ? `${JSON.stringify(base.name)} (fingerprint ${base.fingerprint})` : base.fingerprint}`, J);
     }
   } else {
     if (typeof rec !== 'object' || typeof recorded !== 'string') throw new CheckpointError('json', '"prefix_lab.base_model.fingerprint" must be a string', J);
@@ -137,7 +137,7 @@ export function importAdapter(files: CheckpointFiles, base: BaseIdentity, opts: 
       const recName = rec.base_model?.name ?? j.base_model_name_or_path;
       throw new CheckpointError(
         'base-mismatch',
-        `adapter was trained on base model ${named(recName, recorded)}, but the loaded base model is ${named(base.modelName, base.fingerprint)}; load the base model it was made for`,
+        `adapter was trained on base model ${named(recName, recorded)}, but the loaded base model is ${named(base.name, base.fingerprint)}; load the base model it was made for`,
         J,
       );
     }
