@@ -209,7 +209,7 @@ async function loadShipped(opts: BaseLoadOptions): Promise<BaseModel | null> {
   return describeBase({
     config: b.config, tokenizer: b.vocab, vocab: b.vocab, params: b.params,
     info: { source: 'files', modelConfig: b.config, params: countParams(baseParamSpecs(b.config)), vocabSize: b.vocab.size, steps, finalLoss, fingerprint: b.fingerprint, ms: performance.now() - t0 },
-  }, 'the shipped base');
+  }, 'the shipped base (models/base)');
 }
 
 // ---------------------------------------------------------------- pretrained-base cache
