@@ -73,6 +73,7 @@ const NAME = 'lm_head';
 const ROWS = 8; // lm_head_logits: rows per workgroup
 const COLS = 256; // lm_head_logits: columns per workgroup (64 invocations x 4)
 const DEFAULT_SCRATCH = 1 << 22;
+const MAX_BLOCK_COLS = 8192;
 /** stats[1] (the count) is an exact float32 while N < 2^24. */
 const MAX_ROWS = 1 << 24;
 
@@ -128,7 +129,9 @@ function blocks(gpu: Gpu, o: LmHeadShape) {
   // All rows while that leaves ≥ 2048 columns per block, else a multiple of the alignment
   // granule (x and dx are then bound by row range).
   const rc = N * 2048 <= budget ? N : Math.min(N, Math.max(rgran, Math.floor(budget / 2048 / rgran) * rgran));
-  const vc = chunkCols(gpu, C, V, o.maxBindingBytes, Math.max(1, Math.floor(budget / rc)));
+  // ≤ MAX_BLOCK_COLS columns: on software adapters matmul copies the wte block transposed
+  // (vc·C floats, 100 MB at 32768 x 768), and more, smaller blocks cost next to nothing.
+  const vc = chunkCols(gpu, C, V, o.maxBindingBytes, Math.max(1, Math.min(MAX_BLOCK_COLS, Math.floor(budget / rc))));
   shapeCheck(rc <= MAX_GROUPS * MAX_GROUPS, NAME, `a block of ${rc} rows needs too many workgroups`);
   return { rc, vc, rows: ranges(N, rc), vocab: ranges(V, vc) };
 }
