@@ -1,10 +1,13 @@
 // Runs sized to the base and the adapter: the memory budget and where it comes from, the
 // refusal with numbers, presets for a GPT-2 on a software adapter, and the ETA's two kinds.
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../model/params';
 import { defaultConfig, type RunConfig } from '../train/config';
 import { PRESETS } from './settings';
+import { handleWorkerMessage } from './route';
 import { isLargeModel, memoryBudget, runEta, runFit, sizePreset } from './sizing';
+import { connectEngine, setConfig, startRun, useApp } from './store';
+import type { BaseInfo, ToWorker } from './worker/protocol';
 
 const GPT2: ModelConfig = { vocabSize: 50257, contextLength: 1024, nLayer: 12, nHead: 12, nEmbd: 768 };
 const TINY: ModelConfig = { vocabSize: 80, contextLength: 32, nLayer: 2, nHead: 4, nEmbd: 64 };
@@ -79,5 +82,38 @@ describe('ETA', () => {
     const e = runEta(GPT2, c, true, { msPerStep: 500, tokens: 32, method: 'prefix' });
     expect(e).toMatchObject({ kind: 'measured', ms: 500 * 2 * 10 });
     expect(runEta(GPT2, c, true, { msPerStep: 500, tokens: 32, method: 'lora' }).kind).toBe('estimate');
+  });
+});
+
+describe('the store with a large base', () => {
+  const info = (fingerprint: string, modelConfig: ModelConfig): BaseInfo => ({ source: 'files', modelConfig, params: 0, vocabSize: modelConfig.vocabSize, fingerprint, openedFrom: 'gpt2', format: 'huggingface', ms: 0 });
+  const adapter = (isFallbackAdapter: boolean) =>
+    handleWorkerMessage({ type: 'adapter', description: 't', report: { vendor: 'v', architecture: 'a', device: '', description: '', isFallbackAdapter, features: [], limits: hardware.limits } });
+  let sent: ToWorker[];
+  beforeEach(() => {
+    sent = [];
+    connectEngine({ send: (m) => sent.push(m) });
+    useApp.setState({ runs: [], activeRunId: null, config: defaultConfig(), notices: [], runRefusal: null, base: { state: 'waiting', message: '', fraction: 0, info: null } });
+  });
+
+  it('turns the settings into the tiny preset for a GPT-2 on a software adapter, and says so', () => {
+    adapter(true);
+    handleWorkerMessage({ type: 'base-ready', info: info('aaaa', GPT2) });
+    expect(useApp.getState().config).toMatchObject({ batch: 1, seqLen: 32 });
+    expect(useApp.getState().config.steps).toBeLessThanOrEqual(6);
+    expect(useApp.getState().notices.map((n) => n.text).join(' ')).toMatch(/Tiny preset sized for it \(batch 1, sequence length 32, \d+ steps/);
+  });
+
+  it('refuses a run that will not fit with the numbers, and sends nothing', () => {
+    adapter(false);
+    handleWorkerMessage({ type: 'base-ready', info: info('bbbb', GPT2) });
+    setConfig({ method: 'full', batch: 64, seqLen: 1024 });
+    expect(startRun()).toBeNull();
+    expect(useApp.getState().runRefusal).toMatch(/needs about [\d.]+ GB .*more than the 4\.00 GB allowed/);
+    expect(sent.some((m) => m.type === 'start')).toBe(false);
+    setConfig({ method: 'prefix', batch: 1, seqLen: 32 });
+    expect(useApp.getState().runRefusal).toBeNull();
+    expect(startRun()).not.toBeNull();
+    expect(sent.filter((m) => m.type === 'start')).toHaveLength(1);
   });
 });

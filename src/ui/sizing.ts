@@ -13,7 +13,7 @@ export { formatBytes };
 
 /** Default budget: there is no WebGPU query for a device's total memory. 4 GB is what a
  *  browser tab on a laptop GPU can usually hold; on a software adapter the "GPU" is host
- *  memory, so the host's navigator.deviceMemory (Chrome: rounded, at most 8) when known. */
+ *  memory, so the host's navigator.deviceMemory (Chrome, Edge: rounded) when known. */
 export const DEFAULT_BUDGET_GB = 4;
 
 export interface Budget {

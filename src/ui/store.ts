@@ -85,7 +85,7 @@ export function restoreDefaultBase() {
   if (sendToEngine({ type: 'reset-base' })) set((s) => ({ base: { ...s.base, state: 'loading', message: 'loading the default base model', fraction: 0 } }));
 }
 
-/** The host's memory in GB as the browser reports it (Chrome, Edge; rounded, at most 8). */
+/** The host's memory in GB as the browser reports it (Chrome, Edge: rounded, and capped in some versions). */
 const deviceMemoryGB = typeof navigator !== 'undefined' ? (navigator as { deviceMemory?: number }).deviceMemory : undefined;
 
 /** The GPU-memory budget runs are checked against, or null before the adapter is known. */

@@ -16,6 +16,7 @@ import { train } from '../../train/trainer';
 import { createExchange } from '../exchange/worker';
 import { createExperiments } from '../experiments/worker';
 import { forgetChosenBase, keepChosenBase, loadBaseModel, syntheticFor, type BaseModel } from './base';
+import { memoryBudget, runFit } from '../sizing';
 import { createOpenBase } from './openBase';
 import { createPretrain } from './pretrain';
 import type { FromWorker, ToWorker, UserText } from './protocol';
@@ -216,6 +217,10 @@ async function startRun(runId: string, config: RunConfig, userText?: UserText) {
   try {
     g = await ensureGpu();
     const b = await ensureBase(g);
+    // The page refuses runs that will not fit; a run that reaches here anyway (a link, a
+    // base that changed meanwhile) is refused with the same numbers before any upload.
+    const fit = runFit(b.config, config, g.report, memoryBudget(g.report, (navigator as { deviceMemory?: number }).deviceMemory));
+    if (fit.problem) throw new Error(fit.problem);
     // The trainer caps T at the model's context and the task's longest window; say so up front.
     const T = Math.min(config.seqLen, b.config.contextLength);
     const { task, label } = await buildTask(config, T, b, userText);
