@@ -49,8 +49,14 @@ test('open a Hugging Face GPT-2 folder, refuse broken ones, train on text, expor
   await expect(baseLine(page)).toContainText('loaded from models/base');
   await expect(page.getByTestId('base-summary')).toHaveText(shippedSummary!);
 
-  // Only pytorch_model.bin: refused, saying how to get model.safetensors.
-  await filesInput(page).setInputFiles(files(PICKLE, ['config.json', 'pytorch_model.bin', 'vocab.json', 'merges.txt']));
+  // Only pytorch_model.bin, dropped onto the panel: refused, saying how to get model.safetensors.
+  const dropped = ['config.json', 'pytorch_model.bin', 'vocab.json', 'merges.txt'].map((n) => ({ name: n, bytes: [...readFileSync(join(PICKLE, n))] }));
+  const dt = await page.evaluateHandle((list) => {
+    const d = new DataTransfer();
+    for (const f of list) d.items.add(new File([new Uint8Array(f.bytes)], f.name));
+    return d;
+  }, dropped);
+  await page.getByRole('group', { name: 'Open a Hugging Face GPT-2 folder' }).dispatchEvent('drop', { dataTransfer: dt });
   await expect(openError(page)).toContainText('pytorch_model.bin', { timeout: 60_000 });
   await expect(openError(page)).toContainText('model.safetensors');
   await expect(baseLine(page)).toContainText('loaded from models/base');
