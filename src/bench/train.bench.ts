@@ -141,7 +141,7 @@ export const bench: Bench = {
     const shipped = await importBase(new Map(readdirSync(SHIPPED).map((f) => [f, new Uint8Array(readFileSync(join(SHIPPED, f)))])));
     const { config, vocab } = shipped;
     if (T > config.contextLength) throw new Error(`train bench: seqLen ${T} exceeds the default model's context ${config.contextLength}`);
-    const task = await createTask('moby-dick', { readText, vocab, seed: SEED, seqLen: T });
+    const task = await createTask('moby-dick', { readText, tokenizer: vocab, seed: SEED, seqLen: T });
     const dataRng = new Rng(SEED);
     const batches = Array.from({ length: 4 }, () => task.nextBatch('train', B, T, dataRng));
     const base = shipped.params;

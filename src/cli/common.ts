@@ -4,7 +4,7 @@
 // progress bar.
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createTask, textTaskFromBytes, type Task, type Vocab } from '../data';
+import { createTask, textTaskFromBytes, type Task, type Tokenizer } from '../data';
 import { nodeReader } from '../data/node';
 import type { Gpu } from '../gpu/runtime';
 import { importAdapter, importBase, type CheckpointFiles, type ImportedBase, unzipFiles, zipFiles } from '../io/checkpoint';
@@ -94,7 +94,7 @@ export function runConfigFrom(options: Record<string, unknown>, names: readonly 
  * the base model's vocabulary. Characters the base does not know become the unknown token;
  * the count is reported on stderr.
  */
-export async function taskFor(name: string, vocab: Vocab, seqLen: number, seed: number, ctx: CliContext): Promise<Task> {
+export async function taskFor(name: string, tokenizer: Tokenizer, seqLen: number, seed: number, ctx: CliContext): Promise<Task> {
   const looksLikeFile = /[/\\]|\.txt$/i.test(name);
   if (looksLikeFile) {
     let bytes: Uint8Array;
@@ -103,11 +103,11 @@ export async function taskFor(name: string, vocab: Vocab, seqLen: number, seed: 
     } catch {
       throw new ArgError(`--task ${name}: no such file (give a file path, or one of reverse, sort, add, copy-rule, moby-dick, sotu)`);
     }
-    const task = textTaskFromBytes(bytes, name, { vocab, seed, seqLen });
+    const task = textTaskFromBytes(bytes, name, { tokenizer, seed, seqLen });
     reportUnknown(task, ctx);
     return task;
   }
-  const task = await createTask(name, { readText: nodeReader(), vocab, seed, seqLen });
+  const task = await createTask(name, { readText: nodeReader(), tokenizer, seed, seqLen });
   reportUnknown(task, ctx);
   return task;
 }

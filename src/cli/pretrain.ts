@@ -21,7 +21,7 @@ const RUN: readonly RunFieldName[] = ['task', 'steps', 'batch', 'seqLen', 'lr', 
 export async function builtInVocabText(): Promise<string> {
   const read = nodeReader();
   const parts = [await read('data/moby-dick.txt'), await read('data/sotu.txt')];
-  for (const name of SYNTHETIC_TASKS) parts.push((await createTask(name)).vocab.chars.join(''));
+  for (const name of SYNTHETIC_TASKS) parts.push(((await createTask(name)).tokenizer as Vocab).chars.join(''));
   return parts.join('');
 }
 
@@ -52,7 +52,7 @@ export const command = defineCommand({
     let vocabText: string;
     if (o.vocab === 'builtin') vocabText = await builtInVocabText();
     else if (/[/\\]|\.txt$/i.test(rc.task)) vocabText = await readFile(rc.task, 'utf8');
-    else vocabText = (await createTask(rc.task, { readText: nodeReader() })).vocab.chars.join('');
+    else vocabText = ((await createTask(rc.task, { readText: nodeReader() })).tokenizer as Vocab).chars.join('');
     const vocab = Vocab.fromText(vocabText);
     const config: ModelConfig = { vocabSize: vocab.size, ...config0 };
     const bad = validateConfig(config);

@@ -19,6 +19,11 @@
 // Text is UTF-8 encoded before merging, so a lone surrogate (not representable in UTF-8)
 // becomes U+FFFD's bytes: encode(s) === encode(s.toWellFormed()), and decode gives U+FFFD.
 //
+// Known difference from OpenAI's encoder.py: the pre-tokenizer regex runs in JavaScript,
+// whose \s includes U+FEFF and excludes U+0085, the reverse of Python's `regex` module
+// (checked over all code points; \p{L} and \p{N} agree). So U+0085 / U+FEFF next to other
+// whitespace can split differently. gpt-3-encoder has the same JS regex and agrees with us.
+//
 // Decoding never "cleans up" spaces (Transformers' clean_up_tokenization_spaces), so
 // decode(encode(s)) === s for every well-formed string.
 

@@ -72,14 +72,14 @@ describe('textTaskFromBytes: decoding', () => {
     const text = decodeTextBytes(cat([0xef, 0xbb, 0xbf], enc('line 1\r\nline 2\rline 3 😀\n')));
     expect(text).toBe('line 1\nline 2\nline 3 😀\n');
     const task = textTaskFromBytes(cat([0xef, 0xbb, 0xbf], enc('The whale 🐋 swam. '.repeat(50))), 'w.txt', { seqLen: 32 });
-    expect(task.vocab.has('\uFEFF')).toBe(false);
-    expect(task.vocab.has('🐋')).toBe(true);
-    expect(task.vocab.decode(task.tokens)).toBe('The whale 🐋 swam. '.repeat(50));
+    expect((task.tokenizer as Vocab).has('\uFEFF')).toBe(false);
+    expect((task.tokenizer as Vocab).has('🐋')).toBe(true);
+    expect(task.tokenizer.decode(task.tokens)).toBe('The whale 🐋 swam. '.repeat(50));
   });
 
   it('encodes with a base vocabulary and reports the unknown fraction', () => {
     const base = Vocab.fromText('abcdefghijklmnopqrstuvwxyz .');
-    const task = textTaskFromBytes(enc('the whale, the sea. '.repeat(20)), 'w.txt', { vocab: base });
+    const task = textTaskFromBytes(enc('the whale, the sea. '.repeat(20)), 'w.txt', { tokenizer: base });
     expect(task.unknownFraction).toBeCloseTo(20 / 400, 12);
     expect(task.unknownChars).toEqual([[',', 20]]);
   });

@@ -92,8 +92,8 @@ export interface BytesTaskOptions extends TextTaskOptions {
 }
 
 /** A user's file as a text task. With opts.seqLen, too-short files fail now, with the number
- *  of characters needed; with opts.vocab (the base model's), the task encodes with it and
- *  reports unknownFraction. */
+ *  of tokens needed; with opts.tokenizer (the base model's), the task encodes with it (a
+ *  character vocabulary also reports unknownFraction). */
 export function textTaskFromBytes(bytes: Uint8Array, name: string, opts: BytesTaskOptions = {}): TextTask {
   const text = decodeTextBytes(bytes, name, opts.maxBytes ?? DEFAULT_MAX_BYTES);
   return new TextTask(name, text, opts);

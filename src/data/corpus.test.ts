@@ -47,16 +47,16 @@ describe('built-in corpora (public/data, committed)', () => {
     const moby = await loadCorpus('moby-dick', read);
     const sotu = await loadCorpus('sotu', read);
     const base = Vocab.fromText(moby.text);
-    const task = new TextTask('sotu', sotu.text, { vocab: base });
-    expect(task.vocab).toBe(base);
+    const task = new TextTask('sotu', sotu.text, { tokenizer: base });
+    expect(task.tokenizer).toBe(base);
     expect(task.unknownFraction).toBeGreaterThan(0); // '/', accented letters
     expect(task.unknownFraction).toBeLessThan(1e-3);
     const b = task.nextBatch('train', 4, 64, new Rng(1));
     expect(b.inputs.every((id) => id >= 0 && id < base.size)).toBe(true);
     // The symbols DATA.md suggests for synthetic tasks on this base exist in it.
-    expect(() => syntheticTask('reverse', { vocab: base })).toThrow(DataError);
-    for (const name of ['reverse', 'sort', 'copy-rule'] as const) expect(syntheticTask(name, { vocab: base, symbols: { sep: ':' } }).vocab).toBe(base);
-    expect(syntheticTask('add', { vocab: base, symbols: { plus: ';', equals: ':' } }).vocab).toBe(base);
+    expect(() => syntheticTask('reverse', { tokenizer: base })).toThrow(DataError);
+    for (const name of ['reverse', 'sort', 'copy-rule'] as const) expect(syntheticTask(name, { tokenizer: base, symbols: { sep: ':' } }).tokenizer).toBe(base);
+    expect(syntheticTask('add', { tokenizer: base, symbols: { plus: ';', equals: ':' } }).tokenizer).toBe(base);
   });
 
   it('errors: unknown corpus, stale file, non-JSON index', async () => {

@@ -5,7 +5,7 @@ import { DataError } from './errors';
 import { isSyntheticName, syntheticTask, SYNTHETIC_TASKS, type SyntheticOptions } from './synthetic';
 import type { Task } from './task';
 import { TextTask } from './text';
-import type { Vocab } from './vocab';
+import type { Tokenizer } from './tokenizer';
 
 export * from './errors';
 export * from './vocab';
@@ -20,11 +20,11 @@ export * from './corpus';
 export interface CreateTaskOptions {
   /** Reads files under public/ (fetchReader in the browser, nodeReader in Node); needed for corpora. */
   readText?: ReadText;
-  /** The base model's vocabulary (adaptation): the task encodes with it. */
-  vocab?: Vocab;
+  /** The base model's tokenizer (adaptation): the task encodes with it. */
+  tokenizer?: Tokenizer;
   /** Fixes a text task's validation blocks. */
   seed?: number;
-  /** Checked up front for text tasks (DataError 'too-short' with the characters needed). */
+  /** Checked up front for text tasks (DataError 'too-short' with the tokens needed). */
   seqLen?: number;
   /** Options for synthetic tasks (lengths, alphabet, symbols). */
   synthetic?: SyntheticOptions;
@@ -33,10 +33,10 @@ export interface CreateTaskOptions {
 /** A task by name: a synthetic task (reverse, sort, add, copy-rule) or a built-in corpus
  *  (moby-dick, sotu). A user's own file goes through textTaskFromBytes instead. */
 export async function createTask(name: string, opts: CreateTaskOptions = {}): Promise<Task> {
-  if (isSyntheticName(name)) return syntheticTask(name, { ...opts.synthetic, vocab: opts.vocab ?? opts.synthetic?.vocab });
+  if (isSyntheticName(name)) return syntheticTask(name, { ...opts.synthetic, tokenizer: opts.tokenizer ?? opts.synthetic?.tokenizer });
   if (!opts.readText) {
     throw new DataError('unknown-task', `'${name}' is not a synthetic task (${SYNTHETIC_TASKS.join(', ')}), and no reader was given to load it as a corpus`, { name });
   }
   const { text } = await loadCorpus(name, opts.readText);
-  return new TextTask(name, text, { vocab: opts.vocab, seed: opts.seed, seqLen: opts.seqLen });
+  return new TextTask(name, text, { tokenizer: opts.tokenizer, seed: opts.seed, seqLen: opts.seqLen });
 }

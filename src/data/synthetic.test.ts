@@ -89,7 +89,7 @@ describe('synthetic tasks: batches', () => {
       examples.forEach((ex, r) => {
         const p = [...ex.prompt].length;
         const a = [...ex.answer].length;
-        const full = task.vocab.encode(ex.prompt + ex.answer);
+        const full = task.tokenizer.encode(ex.prompt + ex.answer);
         for (let t = 0; t < T; t++) {
           const x = inputs[r * T + t];
           const y = targets[r * T + t];
@@ -98,7 +98,7 @@ describe('synthetic tasks: batches', () => {
           if (t + 1 >= p && t + 1 < p + a) expect(y).toBe(full[t + 1]);
           else expect(y).toBe(IGNORE_INDEX);
         }
-        expect(task.vocab.decode(Array.from(targets.subarray(r * T, r * T + T)).filter((y) => y !== IGNORE_INDEX))).toBe(ex.answer);
+        expect(task.tokenizer.decode(Array.from(targets.subarray(r * T, r * T + T)).filter((y) => y !== IGNORE_INDEX))).toBe(ex.answer);
       });
     });
   }
@@ -108,8 +108,8 @@ describe('synthetic tasks: batches', () => {
     const T = task.minSeqLen; // 4 + 1 + 4 + 1 − 1 = 9
     expect(T).toBe(9);
     const { inputs, targets } = task.batchOf([{ prompt: 'abcd>', answer: 'dcba.' }], T);
-    expect(task.vocab.decode(inputs)).toBe('abcd>dcba');
-    expect(Array.from(targets).map((y) => (y < 0 ? '_' : task.vocab.chars[y])).join('')).toBe('____dcba.');
+    expect(task.tokenizer.decode(inputs)).toBe('abcd>dcba');
+    expect(Array.from(targets).map((y) => (y < 0 ? '_' : (task.tokenizer as Vocab).chars[y])).join('')).toBe('____dcba.');
     expect(code(() => task.batchOf([{ prompt: 'abcd>', answer: 'dcba.' }], T - 1))).toBe('bad-shape');
   });
 
@@ -142,26 +142,26 @@ describe('synthetic tasks: batches', () => {
 
 describe('synthetic tasks: vocabulary', () => {
   it('has its own small vocabulary by default', () => {
-    expect(syntheticTask('add').vocab.chars.join('')).toBe('\uFFFD+.0123456789=');
-    expect(syntheticTask('reverse').vocab.size).toBe(1 + 26 + 2);
+    expect((syntheticTask('add').tokenizer as Vocab).chars.join('')).toBe('\uFFFD+.0123456789=');
+    expect(syntheticTask('reverse').tokenizer.size).toBe(1 + 26 + 2);
   });
 
   it("builds on a base model's vocabulary, or names the missing characters", () => {
     const moby = Vocab.fromText("Call me Ishmael. 0123456789: it's; a-z? abcdefghijklmnopqrstuvwxyz");
     let err: unknown;
     try {
-      syntheticTask('add', { vocab: moby });
+      syntheticTask('add', { tokenizer: moby });
     } catch (e) {
       err = e;
     }
     expect((err as DataError).code).toBe('vocab-missing-chars');
     expect((err as DataError).details.missing).toEqual(['+', '=']);
-    const task = syntheticTask('add', { vocab: moby, symbols: { plus: ';', equals: ':' } });
-    expect(task.vocab).toBe(moby);
+    const task = syntheticTask('add', { tokenizer: moby, symbols: { plus: ';', equals: ':' } });
+    expect(task.tokenizer).toBe(moby);
     const ex = task.sample('train', new Rng(2));
     expect(ex.prompt).toMatch(/^\d+;\d+:$/);
     const b = task.batchOf([ex], task.minSeqLen);
-    expect(task.vocab.decode(b.inputs.subarray(0, [...ex.prompt].length))).toBe(ex.prompt);
+    expect(task.tokenizer.decode(b.inputs.subarray(0, [...ex.prompt].length))).toBe(ex.prompt);
     expect(code(() => syntheticTask('reverse', { symbols: { sep: 'a' } }))).toBe('bad-shape');
   });
 });
@@ -179,7 +179,7 @@ describe('exact match', () => {
     // One wrong answer token in rows 1 and 4.
     for (const r of [1, 4]) {
       const t = batch.targets.subarray(r * T, r * T + T).findIndex((y) => y !== IGNORE_INDEX);
-      pred[r * T + t] = (pred[r * T + t] + 1) % task.vocab.size;
+      pred[r * T + t] = (pred[r * T + t] + 1) % task.tokenizer.size;
     }
     const em = teacherForcedExactMatch(pred, batch.targets, B, T);
     expect(em).toEqual({ correct: B - 2, total: B, accuracy: (B - 2) / B });
@@ -195,15 +195,15 @@ describe('exact match', () => {
   it('greedy: an oracle decoder scores 1, a wrong or unterminated one 0', async () => {
     const task: SyntheticTask = syntheticTask('reverse');
     const solve = (prompt: number[]) => {
-      const s = task.vocab.decode(prompt);
-      return Array.from(task.vocab.encode([...s.slice(0, -1)].reverse().join('') + '.'));
+      const s = task.tokenizer.decode(prompt);
+      return Array.from(task.tokenizer.encode([...s.slice(0, -1)].reverse().join('') + '.'));
     };
     const oracle = await task.greedyExactMatch(async (p) => [...solve(p), 3, 4], 50, new Rng(1));
     expect(oracle.accuracy).toBe(1); // tokens after the end mark are ignored
     expect(oracle.samples[0].ok).toBe(true);
     const noEnd = await task.greedyExactMatch(async (p) => solve(p).slice(0, -1), 20, new Rng(1));
     expect(noEnd.accuracy).toBe(0);
-    const offByOne = await task.greedyExactMatch(async (p) => [task.vocab.idOf('a'), ...solve(p)], 20, new Rng(1));
+    const offByOne = await task.greedyExactMatch(async (p) => [(task.tokenizer as Vocab).idOf('a'), ...solve(p)], 20, new Rng(1));
     expect(offByOne.correct).toBe(0);
     let maxNewSeen = 0;
     await task.greedyExactMatch(async (p, maxNew) => ((maxNewSeen = maxNew), solve(p)), 5, new Rng(1));

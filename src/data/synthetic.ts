@@ -11,6 +11,14 @@
 //
 // Split: an example's split is a hash of its prompt (10% validation by default), so train
 // and validation never share a problem, independently of the run's seed.
+//
+// Tokenizers: the tasks are defined on characters but run on any base tokenizer. A
+// character Vocab must contain every character the task uses (one character = one token).
+// A byte-level BPE (GPT-2) can write any string, so prompt and answer are each encoded as
+// text (for the default symbols that is also how GPT-2 splits "abc>cba." as a whole: letters
+// and punctuation are separate pre-tokens), and greedy exact match compares the generated
+// TEXT with the answer, so a model that writes the right answer in a different token split
+// is still right. Lengths in tokens are then bounded by UTF-8 bytes (a byte is ≤ 1 token).
 
 import type { Rng } from '../util/rng';
 import { DataError } from './errors';
@@ -24,6 +32,7 @@ import {
   type SyntheticExample,
   type SyntheticTaskApi,
 } from './task';
+import type { Tokenizer } from './tokenizer';
 import { UNK_ID, Vocab } from './vocab';
 
 export const SYNTHETIC_TASKS = ['reverse', 'sort', 'add', 'copy-rule'] as const;
@@ -58,9 +67,10 @@ export interface SyntheticOptions {
   shift?: number;
   /** Format characters (override to fit a base model's vocabulary, e.g. Moby Dick has no '>'). */
   symbols?: Partial<SyntheticSymbols>;
-  /** Build on this (the base model's) vocabulary; every character the task uses must be in
-   *  it, else DataError 'vocab-missing-chars'. Default: the task's own small vocabulary. */
-  vocab?: Vocab;
+  /** Build on this (the base model's) tokenizer. A character Vocab must hold every character
+   *  the task uses, else DataError 'vocab-missing-chars'; byte-level BPE holds every string
+   *  (the end mark must be a single token). Default: the task's own small vocabulary. */
+  tokenizer?: Tokenizer;
   /** Share of problems in validation (default 0.1). */
   valFraction?: number;
 }
@@ -118,9 +128,13 @@ export function solve(name: SyntheticName, input: string, opts: { alphabet?: str
   }
 }
 
+function utf8Bytes(s: string): number {
+  return new TextEncoder().encode(s).length;
+}
+
 export class SyntheticTask implements SyntheticTaskApi {
   readonly kind = 'synthetic' as const;
-  readonly vocab: Vocab;
+  readonly tokenizer: Tokenizer;
   readonly unknownFraction = 0;
   readonly minSeqLen: number;
   readonly maxSeqLen = Number.MAX_SAFE_INTEGER;
@@ -154,25 +168,29 @@ export class SyntheticTask implements SyntheticTaskApi {
     const s = this.symbols;
     for (const [k, c] of Object.entries(s)) if ([...c].length !== 1) throw bad(`symbol ${k} must be one character, got ${JSON.stringify(c)}`);
 
-    // The characters this task can produce, and its longest example.
+    // The characters this task can produce, and its longest example: in characters for a
+    // character vocabulary, in UTF-8 bytes (a bound on BPE tokens) otherwise.
+    const tok = opts.tokenizer;
+    const len = tok === undefined || tok instanceof Vocab ? (c: string) => [...c].length : utf8Bytes;
     let used: string[];
     if (name === 'add') {
       used = [...DIGITS, s.plus, s.equals, s.end];
       const d = this.maxDigits;
-      this.maxAnswerLen = d + 1 + 1;
-      this.maxExampleLen = d + 1 + d + 1 + this.maxAnswerLen;
+      this.maxAnswerLen = d + 1 + len(s.end);
+      this.maxExampleLen = d + len(s.plus) + d + len(s.equals) + this.maxAnswerLen;
     } else {
       used = [...this.alphabet, s.sep, s.end];
-      this.maxAnswerLen = this.maxLen + 1;
-      this.maxExampleLen = this.maxLen + 1 + this.maxAnswerLen;
+      const widest = Math.max(...this.alphabet.map(len));
+      this.maxAnswerLen = this.maxLen * widest + len(s.end);
+      this.maxExampleLen = this.maxLen * widest + len(s.sep) + this.maxAnswerLen;
     }
     const format = name === 'add' ? [s.plus, s.equals, s.end] : [s.sep, s.end];
     const content = name === 'add' ? [...DIGITS] : this.alphabet;
     if (new Set(format).size !== format.length || format.some((c) => content.includes(c))) {
       throw bad('format symbols must be distinct and not in the alphabet');
     }
-    if (opts.vocab) {
-      const missing = [...new Set(used)].filter((c) => !opts.vocab!.has(c));
+    if (tok instanceof Vocab) {
+      const missing = [...new Set(used)].filter((c) => !tok.has(c));
       if (missing.length) {
         throw new DataError(
           'vocab-missing-chars',
@@ -180,9 +198,21 @@ export class SyntheticTask implements SyntheticTaskApi {
           { missing },
         );
       }
-      this.vocab = opts.vocab;
-    } else this.vocab = Vocab.fromTexts(used);
-    this.endId = this.vocab.idOf(s.end);
+      this.tokenizer = tok;
+      this.endId = tok.idOf(s.end);
+    } else if (tok) {
+      // A decoder stops at endId, so the end mark must be one token of its own.
+      const end = tok.encode(s.end);
+      if (end.length !== 1) {
+        throw new DataError('vocab-missing-chars', `${name}: the end mark ${JSON.stringify(s.end)} is ${end.length} tokens in ${tok.describe()}; choose an end mark (options.symbols.end) that is one token`, { missing: [s.end] });
+      }
+      this.tokenizer = tok;
+      this.endId = end[0];
+    } else {
+      const own = Vocab.fromTexts(used);
+      this.tokenizer = own;
+      this.endId = own.idOf(s.end);
+    }
     this.minSeqLen = this.maxExampleLen - 1;
   }
 
@@ -213,8 +243,8 @@ export class SyntheticTask implements SyntheticTaskApi {
     const inputs = new Int32Array(B * T).fill(UNK_ID);
     const targets = new Int32Array(B * T).fill(IGNORE_INDEX);
     examples.forEach((ex, r) => {
-      const p = this.vocab.encode(ex.prompt);
-      const a = this.vocab.encode(ex.answer);
+      const p = this.tokenizer.encode(ex.prompt);
+      const a = this.tokenizer.encode(ex.answer);
       const L = p.length + a.length;
       if (L > T + 1) throw new DataError('bad-shape', `${this.name}: example of ${L} tokens does not fit T=${T}`);
       const row = r * T;
@@ -238,18 +268,33 @@ export class SyntheticTask implements SyntheticTaskApi {
     const samples: GreedyExactMatch['samples'] = [];
     for (let i = 0; i < n; i++) {
       const ex = this.sample(split, rng);
-      const out = await decode(Array.from(this.vocab.encode(ex.prompt)), this.maxAnswerLen);
-      const cut = out.indexOf(this.endId);
-      const pred = cut >= 0 ? out.slice(0, cut + 1) : out.slice(0, this.maxAnswerLen);
-      const want = this.vocab.encode(ex.answer);
-      const ok = pred.length === want.length && pred.every((id, j) => id === want[j]);
+      const out = await decode(Array.from(this.tokenizer.encode(ex.prompt)), this.maxAnswerLen);
+      // Compared as text, cut after the first end mark: with a character vocabulary that is
+      // the same as comparing ids; with BPE it does not depend on how the model split it.
+      const text = this.decodeLenient(out.slice(0, this.maxAnswerLen));
+      const cut = text.indexOf(this.symbols.end);
+      const predicted = cut >= 0 ? text.slice(0, cut + this.symbols.end.length) : text;
+      const ok = predicted === ex.answer;
       if (ok) correct++;
-      if (samples.length < 8) {
-        const predicted = pred.map((id) => (Number.isInteger(id) && id >= 0 && id < this.vocab.size ? this.vocab.chars[id] : '\uFFFD')).join('');
-        samples.push({ prompt: ex.prompt, answer: ex.answer, predicted, ok });
-      }
+      if (samples.length < 8) samples.push({ prompt: ex.prompt, answer: ex.answer, predicted, ok });
     }
     return { correct, total: n, accuracy: n ? correct / n : 0, samples };
+  }
+
+  /** Generated ids to text; an id outside the tokenizer (a decoder bug or a bigger model
+   *  vocabulary) reads as U+FFFD, so it can never match an answer. */
+  private decodeLenient(ids: number[]): string {
+    const size = this.tokenizer.size;
+    let s = '';
+    let run: number[] = [];
+    for (const id of ids) {
+      if (Number.isInteger(id) && id >= 0 && id < size) run.push(id);
+      else {
+        s += this.tokenizer.decode(run) + '\uFFFD';
+        run = [];
+      }
+    }
+    return s + this.tokenizer.decode(run);
   }
 }
 

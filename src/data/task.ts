@@ -7,7 +7,7 @@
 
 import type { Rng } from '../util/rng';
 import { DataError } from './errors';
-import type { Vocab } from './vocab';
+import type { Tokenizer } from './tokenizer';
 
 export const IGNORE_INDEX = -1;
 
@@ -24,13 +24,15 @@ export interface Batch {
 
 interface TaskBase {
   readonly name: string;
-  readonly vocab: Vocab;
+  /** What the task encodes with: the base model's tokenizer (a character Vocab or GPT-2 BPE). */
+  readonly tokenizer: Tokenizer;
   /** Smallest sequence length T that nextBatch accepts. */
   readonly minSeqLen: number;
-  /** Largest T that nextBatch accepts (text: the shortest split must hold T+1 characters). */
+  /** Largest T that nextBatch accepts (text: the shortest split must hold T+1 tokens). */
   readonly maxSeqLen: number;
-  /** Fraction of the task's characters that are outside `vocab` and map to UNK_ID (0 for
-   *  synthetic tasks, whose characters are checked up front). */
+  /** Fraction of the task's characters that are outside a character vocabulary and map to
+   *  UNK_ID (0 for BPE, which covers every string, and for synthetic tasks, whose characters
+   *  are checked up front). */
   readonly unknownFraction: number;
   /** A random batch from one split; deterministic given the rng's state. To get the same
    *  validation batches at every evaluation, pass a fresh `new Rng(fixedSeed)` each time. */
@@ -43,7 +45,12 @@ export interface TextTaskApi extends TaskBase {
   readonly tokens: Int32Array;
   /** Half-open [start, end) ranges of `tokens` that form each split (disjoint, sorted). */
   splitRanges(split: Split): ReadonlyArray<readonly [number, number]>;
-  /** Characters outside `vocab` with their counts, most frequent first. */
+  /** Number of tokens in a split. */
+  splitSize(split: Split): number;
+  /** UTF-8 bytes of the text that a split's tokens stand for (for bits per byte). */
+  splitBytes(split: Split): number;
+  /** Characters outside a character vocabulary with their counts, most frequent first
+   *  (always empty for BPE). */
   readonly unknownChars: ReadonlyArray<readonly [string, number]>;
 }
 
@@ -74,16 +81,16 @@ export interface SyntheticTaskApi extends TaskBase {
   readonly kind: 'synthetic';
   /** Token id of the end mark that closes every answer. */
   readonly endId: number;
-  /** Longest prompt+answer in characters (minSeqLen = maxExampleLen − 1). */
+  /** Longest prompt+answer in tokens, an upper bound (minSeqLen = maxExampleLen − 1). */
   readonly maxExampleLen: number;
-  /** Longest answer in characters (the decoder's maxNew). */
+  /** Longest answer in tokens, an upper bound (the decoder's maxNew). */
   readonly maxAnswerLen: number;
   /** One example from a split; train and val never share a prompt. */
   sample(split: Split, rng: Rng): SyntheticExample;
   /** A batch built from the given examples (in order), padded with id 0. */
   batchOf(examples: SyntheticExample[], T: number): Batch;
   /** Exact match by greedy generation: n examples from `split`, each decoded from its prompt;
-   *  right iff the output, cut after the first end mark, equals the answer. */
+   *  right iff the output's text, cut after the first end mark, equals the answer. */
   greedyExactMatch(decode: GreedyDecoder, n: number, rng: Rng, split?: Split): Promise<GreedyExactMatch>;
 }
 
@@ -149,4 +156,13 @@ export function tokenAccuracy(predicted: ArrayLike<number>, targets: ArrayLike<n
     if (predicted[i] === targets[i]) correct++;
   }
   return { correct, total, accuracy: total ? correct / total : 0 };
+}
+
+/** Bits per byte of a text task's split from a mean loss in nats per token: the same text
+ *  costs the same bits whichever tokenizer cut it, so a character model and a BPE model
+ *  compare on this (not on loss per token, whose tokens differ in size). */
+export function bitsPerByte(lossNatsPerToken: number, task: Pick<TextTaskApi, 'splitSize' | 'splitBytes'>, split: Split = 'val'): number {
+  const bytes = task.splitBytes(split);
+  if (!(bytes > 0)) throw new DataError('split-empty', `the ${split} split has no bytes, so bits per byte is undefined`);
+  return (lossNatsPerToken * task.splitSize(split)) / (bytes * Math.LN2);
 }

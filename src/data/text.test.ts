@@ -104,15 +104,15 @@ describe('TextTask batches', () => {
     expect(b2.targets).toEqual(b1.targets);
     expect(b3.inputs).not.toEqual(b1.inputs);
     expect(b1.inputs.length).toBe(4 * 32);
-    expect(b1.targets.every((y) => y >= 0 && y < task.vocab.size)).toBe(true);
+    expect(b1.targets.every((y) => y >= 0 && y < task.tokenizer.size)).toBe(true);
   });
 
   it('decode to substrings of the corpus', () => {
     const task = new TextTask('t', text);
     const { inputs, targets } = task.nextBatch('val', 3, 20, new Rng(1));
     for (let r = 0; r < 3; r++) {
-      const x = task.vocab.decode(inputs.subarray(r * 20, r * 20 + 20));
-      const y = task.vocab.decode(targets.subarray(r * 20, r * 20 + 20));
+      const x = task.tokenizer.decode(inputs.subarray(r * 20, r * 20 + 20));
+      const y = task.tokenizer.decode(targets.subarray(r * 20, r * 20 + 20));
       expect(text.includes(x + y.slice(-1))).toBe(true);
       expect(x.slice(1)).toBe(y.slice(0, -1));
     }
@@ -147,13 +147,13 @@ describe('TextTask batches', () => {
 
   it('encode with a given vocabulary and report the unknown fraction', () => {
     const base = Vocab.fromText('abc ');
-    const task = new TextTask('t', 'abcx '.repeat(100) + 'y'.repeat(100), { vocab: base });
-    expect(task.vocab).toBe(base);
+    const task = new TextTask('t', 'abcx '.repeat(100) + 'y'.repeat(100), { tokenizer: base });
+    expect(task.tokenizer).toBe(base);
     expect(task.unknownFraction).toBeCloseTo(200 / 600, 12);
     expect(task.unknownChars).toEqual([
       ['x', 100],
       ['y', 100],
     ]);
-    expect(new TextTask('t', 'abc '.repeat(10), { vocab: base }).unknownFraction).toBe(0);
+    expect(new TextTask('t', 'abc '.repeat(10), { tokenizer: base }).unknownFraction).toBe(0);
   });
 });

@@ -1,30 +1,36 @@
 // Text tasks: a corpus string → token ids → a train/validation split → random windows.
 //
-// Split: the validation part is `valFraction` (default 10%) of the characters, as a few
+// Tokens: the base model's tokenizer (a character Vocab: one token per code point; or GPT-2
+// byte-level BPE) encodes the whole text once; everything below is over those tokens.
+//
+// Split: the validation part is `valFraction` (default 10%) of the tokens, as a few
 // contiguous blocks (one per equal stratum of the text, so validation samples the whole
 // book, not only its end), at offsets drawn from `seed`; training is the rest. A window of
-// T+1 characters never crosses a split boundary, so no validation character is ever an
-// input or a target of a training batch. Small texts get a single validation block, which
-// keeps both parts as long as possible.
+// T+1 tokens never crosses a split boundary, so no validation token is ever an input or a
+// target of a training batch. Small texts get a single validation block, which keeps both
+// parts as long as possible. (With BPE a boundary may fall inside a character's bytes; the
+// token itself still belongs to exactly one split.)
 //
 // Batches: B windows of T+1 consecutive tokens, starts uniform over every valid start in the
-// split; inputs = window[0..T), targets = window[1..T] (next character), all positions count.
+// split; inputs = window[0..T), targets = window[1..T] (next token), all positions count.
 
 import { Rng } from '../util/rng';
 import { DataError } from './errors';
 import { checkShape, type Batch, type Split, type TextTaskApi } from './task';
+import type { Tokenizer } from './tokenizer';
 import { Vocab } from './vocab';
 
 export interface TextTaskOptions {
-  /** Encode with this (the base model's) vocabulary; characters outside it become UNK_ID
-   *  and are reported in unknownFraction / unknownChars. Default: built from the text. */
-  vocab?: Vocab;
+  /** Encode with this (the base model's) tokenizer. A character Vocab maps characters
+   *  outside it to UNK_ID and reports them in unknownFraction / unknownChars; BPE covers
+   *  every string. Default: a character vocabulary built from the text. */
+  tokenizer?: Tokenizer;
   /** Fixes where the validation blocks are (default 0). */
   seed?: number;
-  /** Share of characters held out for validation, in (0, 0.5] (default 0.1). */
+  /** Share of tokens held out for validation, in (0, 0.5] (default 0.1). */
   valFraction?: number;
-  /** When given, checked now: throws DataError 'too-short' (with `needed`) if the text
-   *  cannot supply windows of seqLen+1 characters in both splits. */
+  /** When given, checked now: throws DataError 'too-short' (with `needed`, in tokens) if the
+   *  text cannot supply windows of seqLen+1 tokens in both splits. */
   seqLen?: number;
 }
 
@@ -40,8 +46,9 @@ function valLength(n: number, valFraction: number): number {
   return Math.floor(n * valFraction + 1e-9);
 }
 
-/** Fewest characters a text needs so that context length T works with this split:
- *  validation (one block) and the longer training piece must each hold T+1 characters. */
+/** Fewest tokens (characters, for a character vocabulary) a text needs so that context
+ *  length T works with this split: validation (one block) and the longer training piece
+ *  must each hold T+1 tokens. */
 export function minCharsForSeqLen(T: number, valFraction = DEFAULT_VAL_FRACTION): number {
   let n = Math.max(1, Math.ceil((T + 1) / valFraction - 1e-6));
   // Worst case the validation block sits in the middle: the training pieces are halves.
@@ -78,9 +85,29 @@ function longest(ranges: readonly Range[]): number {
   return m;
 }
 
+/** UTF-8 length of one code point (a lone surrogate counts as the U+FFFD UTF-8 writes). */
+function utf8Len(cp: number): number {
+  return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+/** Bytes of each range, from one pass over per-position byte counts (`bytesAt(i)`, called
+ *  for i = 0..n-1 in order). */
+function rangeBytes(n: number, bytesAt: (i: number) => number, ranges: { train: Range[]; val: Range[] }): { train: number; val: number } {
+  const cuts = [...new Set([...ranges.train, ...ranges.val].flat())].sort((x, y) => x - y);
+  const cum = new Map<number, number>();
+  let acc = 0;
+  let k = 0;
+  for (let i = 0; i <= n; i++) {
+    while (k < cuts.length && cuts[k] === i) cum.set(cuts[k++], acc);
+    if (i < n) acc += bytesAt(i);
+  }
+  const sum = (rs: Range[]) => rs.reduce((s, [a, b]) => s + cum.get(b)! - cum.get(a)!, 0);
+  return { train: sum(ranges.train), val: sum(ranges.val) };
+}
+
 export class TextTask implements TextTaskApi {
   readonly kind = 'text' as const;
-  readonly vocab: Vocab;
+  readonly tokenizer: Tokenizer;
   readonly tokens: Int32Array;
   readonly unknownFraction: number;
   readonly unknownChars: ReadonlyArray<readonly [string, number]>;
@@ -88,6 +115,7 @@ export class TextTask implements TextTaskApi {
   readonly maxSeqLen: number;
   readonly valFraction: number;
   private readonly ranges: { train: Range[]; val: Range[] };
+  private readonly bytes: { train: number; val: number };
 
   constructor(
     readonly name: string,
@@ -98,22 +126,38 @@ export class TextTask implements TextTaskApi {
     if (!(valFraction > 0 && valFraction <= 0.5)) throw new DataError('bad-shape', `valFraction must be in (0, 0.5], got ${valFraction}`);
     if (text.length === 0) throw new DataError('empty', `${name}: the text is empty`);
     this.valFraction = valFraction;
-    this.vocab = opts.vocab ?? Vocab.fromText(text);
-    const enc = this.vocab.encodeWithStats(text);
-    this.tokens = enc.ids;
+    const tok = opts.tokenizer ?? Vocab.fromText(text);
+    this.tokenizer = tok;
+    let cps: Int32Array | null = null;
+    if (tok instanceof Vocab) {
+      const enc = tok.encodeWithStats(text);
+      this.tokens = enc.ids;
+      this.unknownFraction = enc.unknown / enc.ids.length;
+      this.unknownChars = [...enc.unknownChars].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      // One token per code point: its bytes are the text's own (an unknown character's real
+      // bytes, not U+FFFD's), so bits per byte is over exactly the text's bytes.
+      cps = new Int32Array(enc.ids.length);
+      let i = 0;
+      for (const ch of text) cps[i++] = ch.codePointAt(0)!;
+    } else {
+      this.tokens = tok.encode(text);
+      this.unknownFraction = 0;
+      this.unknownChars = [];
+    }
     const n = this.tokens.length;
-    this.unknownFraction = enc.unknown / n;
-    this.unknownChars = [...enc.unknownChars].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const unit = tok.kind === 'char' ? 'characters' : 'tokens';
+    if (n === 0) throw new DataError('empty', `${name}: the text encodes to no tokens`);
     this.ranges = splitRangesFor(n, valFraction, (opts.seed ?? 0) >>> 0);
+    this.bytes = rangeBytes(n, cps ? (i) => utf8Len(cps![i]) : tokenBytesOf(tok, this.tokens), this.ranges);
     this.maxSeqLen = Math.min(longest(this.ranges.train), longest(this.ranges.val)) - 1;
     const T = opts.seqLen ?? 1;
     if (T > this.maxSeqLen) {
       const needed = minCharsForSeqLen(T, valFraction);
       throw new DataError(
         'too-short',
-        `${name}: the text has ${n} characters, too short for context length ${T}: it needs at least ${needed} ` +
-          `(${Math.round(valFraction * 100)}% is held out for validation, and each part must hold ${T + 1} consecutive characters)`,
-        { have: n, needed, seqLen: T },
+        `${name}: the text has ${n} ${unit}, too short for context length ${T}: it needs at least ${needed} ` +
+          `(${Math.round(valFraction * 100)}% is held out for validation, and each part must hold ${T + 1} consecutive ${unit})`,
+        { have: n, needed, seqLen: T, unit },
       );
     }
   }
@@ -127,6 +171,16 @@ export class TextTask implements TextTaskApi {
     let s = 0;
     for (const [a, b] of this.ranges[split]) s += b - a;
     return s;
+  }
+
+  /** UTF-8 bytes of the text a split's tokens stand for. */
+  splitBytes(split: Split): number {
+    return this.bytes[split];
+  }
+
+  /** Mean UTF-8 bytes per token in a split (1 for ASCII text with a character vocabulary). */
+  bytesPerToken(split: Split): number {
+    return this.bytes[split] / this.splitSize(split);
   }
 
   nextBatch(split: Split, B: number, T: number, rng: Rng): Batch {
@@ -151,6 +205,19 @@ export class TextTask implements TextTaskApi {
     }
     return { B, T, inputs, targets };
   }
+}
+
+/** Per-position byte counts of a non-character tokenizer: its tokenBytes, else the UTF-8
+ *  length of each id decoded alone (exact unless a token is part of a character). */
+function tokenBytesOf(tok: Tokenizer, tokens: Int32Array): (i: number) => number {
+  const table = new Int32Array(tok.size).fill(-1);
+  const enc = new TextEncoder();
+  return (i) => {
+    const id = tokens[i];
+    let b = table[id];
+    if (b < 0) b = table[id] = tok.tokenBytes ? tok.tokenBytes(id) : enc.encode(tok.decode([id])).length;
+    return b;
+  };
 }
 
 export function textTask(name: string, text: string, opts: TextTaskOptions = {}): TextTask {

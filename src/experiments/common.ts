@@ -7,7 +7,7 @@
 // (0: the seeded random initialisation initParams is used as is); the result says which.
 // The target task is built on the base's vocabulary, so both tasks must share characters
 // (reverse, sort and copy-rule do; add has digits).
-import { createTask, type ReadText, type Task, type Vocab } from '../data';
+import { createTask, type ReadText, type Task, type Tokenizer, type Vocab } from '../data';
 import type { Gpu } from '../gpu/runtime';
 import { GptGpu } from '../model/gpt';
 import { initParams } from '../model/init';
@@ -182,8 +182,8 @@ export interface Setup {
   T: number;
 }
 
-function taskOptions(s: ModelSettings, env: ExperimentEnv<unknown>, vocab?: Vocab) {
-  return { readText: env.readText, vocab, seed: s.seed, seqLen: s.seqLen, synthetic: { maxLen: s.taskMaxLen, minLen: 2 } };
+function taskOptions(s: ModelSettings, env: ExperimentEnv<unknown>, tokenizer?: Tokenizer) {
+  return { readText: env.readText, tokenizer, seed: s.seed, seqLen: s.seqLen, synthetic: { maxLen: s.taskMaxLen, minLen: 2 } };
 }
 
 function checkSeqLen(experiment: string, task: Task, s: ModelSettings, context: number) {
@@ -208,8 +208,8 @@ export async function setupBase(
     const err = validateConfig(base.config);
     if (err) throw new Error(`${experiment}: base model config: ${err}`);
     const task = await createTask(s.task, taskOptions(s, env, base.vocab));
-    if (task.vocab.size > base.config.vocabSize) {
-      throw new Error(`${experiment}: task '${s.task}' has ${task.vocab.size} tokens but the base model's vocabulary has ${base.config.vocabSize}; pass the base's vocab`);
+    if (task.tokenizer.size > base.config.vocabSize) {
+      throw new Error(`${experiment}: task '${s.task}' has ${task.tokenizer.size} tokens but the base model's vocabulary has ${base.config.vocabSize}; pass the base's vocab`);
     }
     checkSeqLen(experiment, task, s, base.config.contextLength);
     for (const p of baseParamSpecs(base.config)) {
@@ -221,8 +221,8 @@ export async function setupBase(
   }
   const doPretrain = opts.pretrain && s.pretrainSteps > 0;
   const preTask = doPretrain ? await createTask(s.pretrainTask, taskOptions(s, env)) : null;
-  const task = await createTask(s.task, taskOptions(s, env, preTask?.vocab));
-  const modelConfig: ModelConfig = { vocabSize: task.vocab.size, contextLength: s.seqLen, nLayer: s.nLayer, nHead: s.nHead, nEmbd: s.nEmbd };
+  const task = await createTask(s.task, taskOptions(s, env, preTask?.tokenizer));
+  const modelConfig: ModelConfig = { vocabSize: task.tokenizer.size, contextLength: s.seqLen, nLayer: s.nLayer, nHead: s.nHead, nEmbd: s.nEmbd };
   checkSeqLen(experiment, task, s, modelConfig.contextLength);
   if (preTask) checkSeqLen(experiment, preTask, s, modelConfig.contextLength);
   let baseParams = initParams(baseParamSpecs(modelConfig), s.seed);

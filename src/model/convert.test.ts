@@ -42,7 +42,7 @@ describe('convert prefix → NTK', () => {
 
   for (const featureMap of ['taylor2', 'elu1'] as const) {
     it(`${featureMap}: Z and k per layer = float64 ntkFromPrefixRef (seed ${seed})`, async () => {
-      const cfg: ModelConfig = { vocabSize: task.vocab.size, contextLength: 8, nLayer: 2, nHead: 3, nEmbd: 15 };
+      const cfg: ModelConfig = { vocabSize: task.tokenizer.size, contextLength: 8, nLayer: 2, nHead: 3, nEmbd: 15 };
       const m = 5;
       const model = prefixModel(cfg, m, seed);
       const { adapter, params } = await convertPrefixToNtk(gpu, model, { featureMap });
@@ -70,7 +70,7 @@ describe('convert prefix → NTK', () => {
   // Bounds: gap < 1e-3 × effect (16x margin at worst), ratio > 4 (float32 noise ~1e-6
   // blurs the small gap), and an effect > 0.03 so the comparison means something.
   it(`taylor2, small prefix keys: converted logits ≈ prefix logits, gap ∝ |t|³ (seed ${seed})`, async () => {
-    const cfg: ModelConfig = { vocabSize: task.vocab.size, contextLength: 10, nLayer: 2, nHead: 2, nEmbd: 8 };
+    const cfg: ModelConfig = { vocabSize: task.tokenizer.size, contextLength: 10, nLayer: 2, nHead: 2, nEmbd: 8 };
     const m = 6;
     const B = 2;
     const T = 10;
@@ -130,7 +130,7 @@ describe('convert prefix → NTK', () => {
   // is only printed: it was 2e-5..1e-2 (the mean loss can cancel a large logit error; the
   // logits test above compares elu1 robustly).
   it(`report: both models on the same batches; taylor2 loss gap small (seed ${seed})`, async () => {
-    const cfg: ModelConfig = { vocabSize: task.vocab.size, contextLength: 12, nLayer: 2, nHead: 2, nEmbd: 8 };
+    const cfg: ModelConfig = { vocabSize: task.tokenizer.size, contextLength: 12, nLayer: 2, nHead: 2, nEmbd: 8 };
     const model = prefixModel(cfg, 4, seed, (v) => {
       for (const [name, x] of v) {
         const f = /attn\.c_attn\.weight/.test(name) ? 10 : /attn\.c_proj\.weight/.test(name) ? 40 : /prefix\.key/.test(name) ? 0.3 : 1;
@@ -154,7 +154,7 @@ describe('convert prefix → NTK', () => {
   });
 
   it('refuses non-prefix models and empty prefixes', async () => {
-    const cfg: ModelConfig = { vocabSize: task.vocab.size, contextLength: 8, nLayer: 1, nHead: 2, nEmbd: 8 };
+    const cfg: ModelConfig = { vocabSize: task.tokenizer.size, contextLength: 8, nLayer: 1, nHead: 2, nEmbd: 8 };
     const m0 = prefixModel(cfg, 0, 1);
     await expect(convertPrefixToNtk(gpu, m0)).rejects.toThrow(/m = 0/);
     m0.destroy();

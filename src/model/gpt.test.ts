@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => gpu?.destroy());
 
 const task: Task = syntheticTask('reverse', { minLen: 2, maxLen: 4, symbols: { sep: '>' } });
-const cfg: ModelConfig = { vocabSize: task.vocab.size, contextLength: 16, nLayer: 2, nHead: 2, nEmbd: 16 };
+const cfg: ModelConfig = { vocabSize: task.tokenizer.size, contextLength: 16, nLayer: 2, nHead: 2, nEmbd: 16 };
 const base = initParams(baseParamSpecs(cfg), 11);
 
 function build(adapter: AdapterSpec, seed = 5): GptGpu {

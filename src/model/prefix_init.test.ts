@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => gpu?.destroy());
 
-const config = (over: Partial<ModelConfig> = {}): ModelConfig => ({ vocabSize: task.vocab.size, contextLength: 6, nLayer: 2, nHead: 2, nEmbd: 8, ...over });
+const config = (over: Partial<ModelConfig> = {}): ModelConfig => ({ vocabSize: task.tokenizer.size, contextLength: 6, nLayer: 2, nHead: 2, nEmbd: 8, ...over });
 
 function baseModel(cfg: ModelConfig, seed: number): GptGpu {
   const model = new GptGpu(gpu, cfg, { method: 'none' });
