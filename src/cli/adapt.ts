@@ -35,7 +35,7 @@ export const command = defineCommand({
     const base = await loadBase(o.base);
     const gpu = await ctx.gpu();
     ctx.err(`adapter: ${describeAdapter(gpu.report)}`);
-    const task = await taskFor(rc.task, base.vocab, rc.seqLen, rc.seed, ctx);
+    const task = await taskFor(rc.task, base.tokenizer, rc.seqLen, rc.seed, ctx);
     const model = await buildAdaptedModel(gpu, base, rc, task);
     try {
       ctx.err(`${rc.method}: ${model.trainableCount().toLocaleString('en')} trainable parameters`);
@@ -45,10 +45,11 @@ export const command = defineCommand({
       const summary = await trainWithProgress(gpu, model, task, rc, rc.method, ctx);
       const trained = await readTrained(model);
       const spec = adapterSpecOf(rc);
+      if (spec.method === 'full' && !base.vocab) throw new Error(`exporting a fully fine-tuned ${base.tokenizer.describe()} base is not supported yet (only character-level bases export as a new base); adapt it with prefix, ntk or lora instead`);
       const files =
         spec.method === 'full'
-          ? await exportBase(base.config, base.vocab, trained)
-          : exportAdapter({ config: base.config, fingerprint: base.fingerprint }, spec, trained);
+          ? await exportBase(base.config, base.vocab!, trained)
+          : exportAdapter({ config: base.config, fingerprint: base.fingerprint, name: base.modelName }, spec, trained);
       const result = {
         command: 'adapt',
         settings: rc,

@@ -7,7 +7,9 @@ import { dirname, join } from 'node:path';
 import { createTask, textTaskFromBytes, type Task, type Tokenizer } from '../data';
 import { nodeReader } from '../data/node';
 import type { Gpu } from '../gpu/runtime';
-import { importAdapter, importBase, type CheckpointFiles, type ImportedBase, unzipFiles, zipFiles } from '../io/checkpoint';
+import { importAdapter, type CheckpointFiles, unzipFiles, zipFiles } from '../io/checkpoint';
+import type { LabBase } from '../lab/base';
+import { openBasePath } from '../lab/node';
 import { GptGpu } from '../model/gpt';
 import type { AdapterSpec } from '../model/params';
 import { parseConfig, RUN_FIELDS, type RunConfig, type RunFieldName } from '../train/config';
@@ -53,9 +55,10 @@ export async function writeCheckpoint(path: string, files: CheckpointFiles): Pro
   return out;
 }
 
-export async function loadBase(path: string): Promise<ImportedBase> {
-  const files = await readCheckpoint(path);
-  return importBase(files);
+/** A base model from a folder (ours, or a Hugging Face GPT-2 download: streamed tensor by
+ *  tensor) or a .zip bundle: src/lab/node.ts, the one opener every command uses. */
+export async function loadBase(path: string): Promise<LabBase> {
+  return openBasePath(path);
 }
 
 export async function writeJson(path: string, value: unknown) {
@@ -155,13 +158,13 @@ export const fmt = (x: number | null | undefined, digits = 4) => (x === null || 
 // ---------------------------------------------------------------------------- models
 
 /** A base model, with an adapter on it when `adapterPath` is given (its base is checked). */
-export async function loadModel(gpu: Gpu, basePath: string, adapterPath?: string): Promise<{ base: ImportedBase; model: GptGpu; label: string }> {
+export async function loadModel(gpu: Gpu, basePath: string, adapterPath?: string): Promise<{ base: LabBase; model: GptGpu; label: string }> {
   const base = await loadBase(basePath);
   let adapter: AdapterSpec = { method: 'none' };
   const values = new Map(base.params);
   if (adapterPath) {
     const files = await readCheckpoint(adapterPath);
-    const a = importAdapter(files, { config: base.config, fingerprint: base.fingerprint });
+    const a = importAdapter(files, { config: base.config, fingerprint: base.fingerprint, name: base.modelName });
     adapter = a.adapter;
     for (const [k, v] of a.params) values.set(k, v);
   }

@@ -30,7 +30,7 @@ export const command = defineCommand({
     const { base, model } = await loadModel(gpu, o.base, o.adapter);
     try {
       if (model.adapter.method !== 'prefix') throw new ArgError(`--adapter holds a ${model.adapter.method} adapter; convert takes a prefix-tuning adapter`);
-      const task = await taskFor(o.task, base.vocab, base.config.contextLength, o.seed, ctx);
+      const task = await taskFor(o.task, base.tokenizer, base.config.contextLength, o.seed, ctx);
       const { conversion, report } = await convertWithReport(gpu, model, task, { featureMap: o['feature-map'] as 'taylor2' | 'elu1', batches: o.batches, seed: o.seed });
       const files = exportAdapter({ config: base.config, fingerprint: base.fingerprint }, conversion.adapter, conversion.params);
       files.set('report.json', jsonBytes({ command: 'convert', from: o.adapter, task: o.task, ...report }));

@@ -28,7 +28,7 @@ export const command = defineCommand({
     const gpu = await ctx.gpu();
     const { base, model, label } = await loadModel(gpu, o.base, o.adapter);
     try {
-      const task = await taskFor(o.task, base.vocab, o['seq-len'], o.seed, ctx);
+      const task = await taskFor(o.task, base.tokenizer, o['seq-len'], o.seed, ctx);
       const T = Math.min(o['seq-len'], base.config.contextLength, task.maxSeqLen);
       const buf = new BatchBuffers(gpu, o.batch, T);
       try {

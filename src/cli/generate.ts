@@ -28,10 +28,15 @@ export const command = defineCommand({
     for (const adapterPath of paths) {
       const { base, model, label } = await loadModel(gpu, o.base, adapterPath);
       try {
-        const enc = base.vocab.encodeWithStats(o.prompt);
-        if (enc.unknown) ctx.err(`note: ${enc.unknown} prompt characters are not in the vocabulary (read as the unknown token)`);
-        const out = await generate(gpu, model, enc.ids, { maxNewTokens: o['max-new'], temperature: o.temperature, topK: o['top-k'], rng: new Rng(o.seed) });
-        ctx.out(`--- ${label}\n${o.prompt}${base.vocab.decode(out)}`);
+        if (base.vocab) {
+          const enc = base.vocab.encodeWithStats(o.prompt);
+          if (enc.unknown) ctx.err(`note: ${enc.unknown} prompt characters are not in the vocabulary (read as the unknown token)`);
+        }
+        const ids = base.tokenizer.encode(o.prompt);
+        // A BPE base stops at its end-of-text token (GPT-2: <|endoftext|>).
+        const stopToken = base.tokenizer.eosId ?? undefined;
+        const out = await generate(gpu, model, ids, { maxNewTokens: o['max-new'], temperature: o.temperature, topK: o['top-k'], rng: new Rng(o.seed), stopToken });
+        ctx.out(`--- ${label}\n${o.prompt}${base.tokenizer.decode(out)}`);
       } finally {
         model.destroy();
       }
