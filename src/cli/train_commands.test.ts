@@ -70,7 +70,7 @@ describe('training commands', () => {
     expect((await cli('pretrain', '--out', other, '--layers', '1', '--heads', '2', '--width', '8', '--context', '24', '--vocab', 'task', ...TINY, '--seed', '2')).code).toBe(0);
     const wrong = await cli('eval', '--base', other, '--adapter', path('prefix'), '--task', 'reverse');
     expect(wrong.code).toBe(1);
-    expect(wrong.err).toMatch(/trained on base model [0-9a-f]+, but the loaded base model is [0-9a-f]+/);
+    expect(wrong.err).toMatch(/trained on base model "base" \(fingerprint [0-9a-f]{16}\), but the loaded base model is "other" \(fingerprint [0-9a-f]{16}\)/);
     // convert takes only prefix adapters.
     const notPrefix = await cli('convert', '--base', base, '--adapter', path('lora'), '--out', path('x'));
     expect(notPrefix.code).toBe(2);
