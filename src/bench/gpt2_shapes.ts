@@ -56,6 +56,9 @@ export interface HeadMemoryRow {
   materialisedBytes: number;
   chunkedMs: number;
   materialisedMs: number;
+  /** False when the materialised path cannot run on this device (wte over one binding):
+   *  materialisedBytes is then the logits' N·V·4 alone, computed, not measured. */
+  materialisedMeasured: boolean;
 }
 
 const median = (xs: number[]) => {
@@ -142,7 +145,10 @@ export async function headMemory(gpu: Gpu, shape: string, N: number, reps: numbe
   };
   try {
     const chunked = await measure(() => headRun(x, wte, targets, dx));
-    const materialised = await measure(() => {
+    // The materialised path binds wte whole: on a device whose binding limit is below it
+    // (lavapipe: 128 MiB < gpt2's 154 MB) it cannot run, and only the logits' size is said.
+    const runnable = wte.bytes <= gpu.device.limits.maxStorageBufferBindingSize;
+    const materialised = !runnable ? { bytes: N * V * 4, ms: NaN } : await measure(() => {
       const logits = gpu.tensor([N, V], undefined, 'head.logits');
       const losses = gpu.tensor([N], undefined, 'head.losses');
       const stats = gpu.tensor([2], undefined, 'head.stats');
@@ -151,7 +157,7 @@ export async function headMemory(gpu: Gpu, shape: string, N: number, reps: numbe
       matmul(gpu, logits, wte, dx, { M: N, K: V, N: C });
       gpu.release(logits, losses, stats);
     });
-    return { shape, N, V, chunkedBytes: chunked.bytes, materialisedBytes: materialised.bytes, chunkedMs: chunked.ms, materialisedMs: materialised.ms };
+    return { shape, N, V, chunkedBytes: chunked.bytes, materialisedBytes: materialised.bytes, chunkedMs: chunked.ms, materialisedMs: materialised.ms, materialisedMeasured: runnable };
   } finally {
     gpu.release(x, wte, targets, dx);
     gpu.trimPool();
@@ -171,7 +177,7 @@ export function headTable(rows: HeadMemoryRow[]): string {
   const head = '| shape | rows N | V | head memory, chunked | materialised logits | ratio | ms chunked | ms materialised |\n| --- | --- | --- | --- | --- | --- | --- | --- |';
   const body = rows.map(
     (r) =>
-      `| ${r.shape} | ${r.N} | ${r.V} | ${formatBytes(r.chunkedBytes)} | ${formatBytes(r.materialisedBytes)} | ${(r.materialisedBytes / Math.max(r.chunkedBytes, 1)).toFixed(1)}× | ${r.chunkedMs.toFixed(0)} | ${r.materialisedMs.toFixed(0)} |`,
+      `| ${r.shape} | ${r.N} | ${r.V} | ${formatBytes(r.chunkedBytes)} | ${formatBytes(r.materialisedBytes)}${r.materialisedMeasured ? '' : ' (logits alone, computed: wte is over this device\'s binding limit, so the materialised path cannot run)'} | ${(r.materialisedBytes / Math.max(r.chunkedBytes, 1)).toFixed(1)}× | ${r.chunkedMs.toFixed(0)} | ${r.materialisedMeasured ? r.materialisedMs.toFixed(0) : '—'} |`,
   );
   return [head, ...body].join('\n');
 }
