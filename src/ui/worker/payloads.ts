@@ -1,6 +1,7 @@
 // Plain data that several message groups carry (protocol.ts, exchange/messages.ts). Kept
 // apart from protocol.ts, which composes those groups, so a group can use these types
 // without importing the file that imports it.
+import type { BaseSummary } from '../../lab/base';
 import type { ModelConfig } from '../../model/params';
 
 /** A user's own text, already decoded and checked on the page (src/data/byo.ts). */
@@ -20,19 +21,7 @@ export interface OpenBaseProgress {
 }
 
 /** The base's sizes and tokenizer in words (src/lab/base.ts summarise()). */
-export interface BaseSummaryInfo {
-  name: string;
-  parameters: number;
-  layers: number;
-  heads: number;
-  width: number;
-  headDim: number;
-  context: number;
-  vocabulary: number;
-  tokenizer: string;
-  tokenizerKind: 'char' | 'bpe';
-  weightBytes: number;
-}
+export type BaseSummaryInfo = Omit<BaseSummary, 'fingerprint'> & { tokenizerKind: 'char' | 'bpe' };
 
 export interface BaseInfo {
   /** Where the weights came from: shipped files, or a short pretraining run in this worker. */
