@@ -92,13 +92,12 @@ describe('unzipFiles on damaged and hostile bytes', () => {
     );
   });
 
-  // Found by the property above (it passes only because Node allocates lazily): an entry
-  // that declares an uncompressed size of 0xfffffff0 makes unzipFiles allocate a 4 GiB
+  // Found by the property above (it passed only because Node allocates lazily): an entry
+  // that declared an uncompressed size of 0xfffffff0 made unzipFiles allocate a 4 GiB
   // output buffer before inflating 140 bytes (a browser tab may die on that allocation).
-  // Counterexample: zipFiles(new Map([['a.json', '{"x":1}' × 20]])) with the central
-  // directory's uncompressed size (offset 24) set to 0xfffffff0. Skipped until bundle.ts
-  // bounds the size it allocates (its owner is rewriting it); reported.
-  it.skip('a declared uncompressed size far beyond the data is refused without allocating it', () => {
+  // Declared sizes are now bounded by the compressed size (deflate's 1032:1) and a fixed
+  // maximum before anything is allocated.
+  it('a declared uncompressed size far beyond the data is refused without allocating it', () => {
     const z = zipFiles(new Map([['a.json', new TextEncoder().encode('{"x":1}'.repeat(20))]])).slice();
     const dv = new DataView(z.buffer);
     for (const at of centralEntries(z)) dv.setUint32(at + 24, 0xfffffff0, true);
@@ -112,5 +111,22 @@ describe('unzipFiles on damaged and hostile bytes', () => {
       clearInterval(timer);
     }
     expect(peak - before).toBeLessThan(64 * 2 ** 20);
+    expect(onlyCheckpointError(() => unzipFiles(z))?.message).toMatch(/declared size 4294967280 bytes/);
+  });
+
+  it('entries whose data overlap (one stream claimed twice, more than the file holds) are refused', () => {
+    const big = new Uint8Array(1000).map((_, i) => (i * 7) & 0xff);
+    const z = zipFiles(new Map([['a.safetensors', big], ['b.safetensors', new Uint8Array(1)]])).slice();
+    const dv = new DataView(z.buffer);
+    const [first, second] = centralEntries(z);
+    // b's directory entry points at a's local header and claims a's sizes and CRC: each
+    // entry alone is consistent, together they claim more data than the file has.
+    for (const field of [16, 20, 24, 42]) dv.setUint32(second + field, dv.getUint32(first + field, true), true);
+    expect(onlyCheckpointError(() => unzipFiles(z))?.message).toMatch(/b\.safetensors: entries' data overlap/);
+  });
+
+  it('highly compressible files (near deflate\'s 1032:1) still round trip', () => {
+    const zeros = new Uint8Array(1 << 16);
+    expect(unzipFiles(zipFiles(new Map([['z.json', zeros]]))).get('z.json')).toEqual(zeros);
   });
 });

@@ -65,6 +65,8 @@ export function parseJsonObject(bytes: Uint8Array, name: string): Record<string,
   } catch {
     throw new CheckpointError('json', 'is not valid UTF-8', name);
   }
+  const depth = jsonDepthOver(text, MAX_JSON_DEPTH);
+  if (depth >= 0) throw new CheckpointError('json', `nests deeper than ${MAX_JSON_DEPTH} levels (at character ${depth}); no config is that deep`, name);
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -75,6 +77,43 @@ export function parseJsonObject(bytes: Uint8Array, name: string): Record<string,
   return v as Record<string, unknown>;
 }
 
+/** Config files are a few levels deep; deeper nesting is damage (and would overflow the stack of code that walks it). */
+export const MAX_JSON_DEPTH = 64;
+
+/** The index of the first bracket that opens level `max` + 1 in JSON text, or -1 (strings skipped; one pass, no recursion). */
+function jsonDepthOver(text: string, max: number): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: skip to its closing quote, stepping over escapes.
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return -1;
+}
+
+/**
+ * A parsed JSON value for an error message: JSON as written for small values, cut short
+ * for long strings, long arrays and deep nesting (never unbounded recursion).
+ */
+export function showJson(v: unknown, depth = 0): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
+  if (v === null || typeof v !== 'object') return String(v);
+  if (depth >= 3) return Array.isArray(v) ? '[…]' : '{…}';
+  const MAX_ITEMS = 6;
+  if (Array.isArray(v)) {
+    const items = v.slice(0, MAX_ITEMS).map((x) => showJson(x, depth + 1));
+    return `[${items.join(',')}${v.length > MAX_ITEMS ? `,… (${v.length} items)` : ''}]`;
+  }
+  const entries = Object.entries(v);
+  const items = entries.slice(0, MAX_ITEMS).map(([k, x]) => `${showJson(k)}:${showJson(x, depth + 1)}`);
+  return `{${items.join(',')}${entries.length > MAX_ITEMS ? `,… (${entries.length} keys)` : ''}}`;
+}
+
 export function jsonBytes(v: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(v, null, 2) + '\n');
 }
@@ -83,7 +122,7 @@ export function jsonBytes(v: unknown): Uint8Array {
 export function posInt(obj: Record<string, unknown>, key: string, file: string): number {
   const v = obj[key];
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-    throw new CheckpointError('json', `"${key}" must be a positive integer, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`, file);
+    throw new CheckpointError('json', `"${key}" must be a positive integer, got ${showJson(v)}`, file);
   }
   return v;
 }
@@ -192,6 +231,11 @@ export function crc32(b: Uint8Array): number {
   return (c ^ -1) >>> 0;
 }
 
+/** Deflate cannot expand data by more than 1032:1 (258-byte matches coded in 2 bits). */
+const MAX_DEFLATE_RATIO = 1032;
+/** The largest file a bundle may hold (browsers cap one ArrayBuffer near 2 GiB). */
+export const MAX_ENTRY_BYTES = 2 ** 31 - 1;
+
 /**
  * Reads a bundle back. Reads the central directory itself so that every entry's CRC-32 and
  * size are checked (safetensors has no checksum of its own, so this is what catches a
@@ -220,6 +264,7 @@ export function unzipFiles(bytes: Uint8Array): CheckpointFiles {
   if (count === 0xffff || cdOff === 0xffffffff) fail('ZIP64 archives are not supported');
   if (cdOff + cdSize > eocd) fail('central directory runs past its end record');
   const raw: { name: string; data: Uint8Array }[] = [];
+  let compressedTotal = 0;
   let o = cdOff;
   for (let i = 0; i < count; i++) {
     if (u32(o) !== 0x02014b50) fail(`central directory entry ${i} has a bad signature`);
@@ -243,6 +288,15 @@ export function unzipFiles(bytes: Uint8Array): CheckpointFiles {
     if (u32(local) !== 0x04034b50) fail(`${name}: bad local header signature`);
     const start = local + 30 + u16(local + 26) + u16(local + 28);
     if (start + csize > bytes.length) fail(`${name}: data runs past the end of the file (truncated download?)`);
+    // Declared sizes are checked before anything is allocated: a damaged or hostile
+    // directory could otherwise ask for gigabytes for a few bytes of data.
+    compressedTotal += csize;
+    if (compressedTotal > bytes.length) fail(`${name}: entries' data overlap (the directory is damaged)`);
+    if (usize > MAX_ENTRY_BYTES) fail(`${name}: declared size ${usize} bytes is over the ${MAX_ENTRY_BYTES}-byte limit per file`);
+    if (method === 0 && usize !== csize) fail(`${name}: stored entry declares ${usize} bytes but holds ${csize}`);
+    if (method === 8 && usize > csize * MAX_DEFLATE_RATIO + 64) {
+      fail(`${name}: declared size ${usize} bytes cannot come from ${csize} compressed bytes (the directory is damaged)`);
+    }
     const comp = bytes.subarray(start, start + csize);
     let data: Uint8Array;
     if (method === 0) data = comp.slice();

@@ -13,7 +13,7 @@
 import type { AdapterSpec, ModelConfig } from '../model/params';
 import { adapterParamSpecs } from '../model/params';
 import { writeSafetensors } from './safetensors';
-import { CheckpointError, type CheckpointFiles, jsonBytes, readJsonObject, readTensorsFile } from './bundle';
+import { CheckpointError, type CheckpointFiles, jsonBytes, readJsonObject, readTensorsFile, showJson } from './bundle';
 import { FORMAT_VERSION } from './hf_gpt2';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, type AdapterTensors, loraFromPeft, loraToPeft, type ParsedAdapter, prefixFromPeft, prefixToPeft } from './peft';
 import { NTK_PEFT_TYPE, ntkFromFiles, ntkToFiles } from './ntk_adapter';
@@ -121,7 +121,7 @@ export function importAdapter(files: CheckpointFiles, base: BaseIdentity, opts: 
   const j = readJsonObject(files, J, 'the adapter config');
   const type = j.peft_type;
   const method = typeof type === 'string' ? PEFT_TYPES[type] : undefined;
-  if (!method) throw new CheckpointError('adapter', `peft_type ${JSON.stringify(type)} is not supported (${Object.keys(PEFT_TYPES).join(', ')})`, J);
+  if (!method) throw new CheckpointError('adapter', `peft_type ${showJson(type)} is not supported (${Object.keys(PEFT_TYPES).join(', ')})`, J);
 
   // The base model first: a wrong base is the likeliest mistake and the clearest message.
   const rec = j.prefix_lab as Partial<AdapterRecord> | undefined;
@@ -141,7 +141,7 @@ export function importAdapter(files: CheckpointFiles, base: BaseIdentity, opts: 
         J,
       );
     }
-    if (rec.method !== method) throw new CheckpointError('json', `prefix_lab.method ${JSON.stringify(rec.method)} disagrees with peft_type ${JSON.stringify(type)}`, J);
+    if (rec.method !== method) throw new CheckpointError('json', `prefix_lab.method ${showJson(rec.method)} disagrees with peft_type ${showJson(type)}`, J);
   }
 
   const file = readTensorsFile(files, ADAPTER_WEIGHTS_FILE, 'the adapter weights');
@@ -150,7 +150,7 @@ export function importAdapter(files: CheckpointFiles, base: BaseIdentity, opts: 
     // The record's settings must say what the PEFT fields say (a hand-edited config would not).
     const want = settingsOf(parsed.adapter).settings;
     for (const [k, v] of Object.entries(want)) {
-      if (rec.settings?.[k] !== v) throw new CheckpointError('json', `prefix_lab.settings.${k} is ${JSON.stringify(rec.settings?.[k])} but the adapter's own fields give ${JSON.stringify(v)}`, J);
+      if (rec.settings?.[k] !== v) throw new CheckpointError('json', `prefix_lab.settings.${k} is ${showJson(rec.settings?.[k])} but the adapter's own fields give ${showJson(v)}`, J);
     }
   }
   return { ...parsed, baseFingerprint: typeof recorded === 'string' ? recorded : null };

@@ -14,7 +14,7 @@
 import type { AdapterSpec, ModelConfig } from '../model/params';
 import { headDim } from '../model/params';
 import type { SafeTensorInput, SafetensorsFile } from './safetensors';
-import { CheckpointError, posInt, refuseUnexpected, takeTensor } from './bundle';
+import { CheckpointError, posInt, refuseUnexpected, showJson, takeTensor } from './bundle';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -37,7 +37,7 @@ const W = ADAPTER_WEIGHTS_FILE;
 export function expectField(j: Record<string, unknown>, key: string, want: number, what: string) {
   const v = j[key];
   if (v === undefined) return; // optional in older PEFT files
-  if (v !== want) throw new CheckpointError('base-mismatch', `"${key}" is ${JSON.stringify(v)} but the base model has ${what} = ${want}`, J);
+  if (v !== want) throw new CheckpointError('base-mismatch', `"${key}" is ${showJson(v)} but the base model has ${what} = ${want}`, J);
 }
 
 function needParam(params: Map<string, Float32Array>, name: string, numel: number): Float32Array {
@@ -95,7 +95,7 @@ export function prefixFromPeft(c: ModelConfig, j: Record<string, unknown>, file:
   expectField(j, 'num_attention_heads', c.nHead, 'n_head');
   expectField(j, 'token_dim', c.nEmbd, 'n_embd');
   if (j.num_transformer_submodules !== undefined && j.num_transformer_submodules !== 1) {
-    throw new CheckpointError('adapter', `num_transformer_submodules ${JSON.stringify(j.num_transformer_submodules)} is not supported (1 for a decoder-only model)`, J);
+    throw new CheckpointError('adapter', `num_transformer_submodules ${showJson(j.num_transformer_submodules)} is not supported (1 for a decoder-only model)`, J);
   }
   const H = c.nHead;
   const d = headDim(c);
@@ -160,11 +160,11 @@ export function loraFromPeft(c: ModelConfig, j: Record<string, unknown>, file: S
   };
   const r = posInt(j, 'r', J);
   const alpha = j.lora_alpha;
-  if (typeof alpha !== 'number' || !(alpha > 0)) refuse(`"lora_alpha" must be a positive number, got ${JSON.stringify(alpha)}`);
+  if (typeof alpha !== 'number' || !(alpha > 0)) refuse(`"lora_alpha" must be a positive number, got ${showJson(alpha)}`);
   const tm = j.target_modules;
   const targets = typeof tm === 'string' ? [tm] : Array.isArray(tm) ? tm : null;
-  if (!targets || targets.length !== 1 || targets[0] !== 'c_attn') refuse(`target_modules must be ["c_attn"] (LoRA on the fused attention projection), got ${JSON.stringify(tm)}`);
-  if (j.bias !== undefined && j.bias !== 'none') refuse(`bias ${JSON.stringify(j.bias)} is not supported ("none")`);
+  if (!targets || targets.length !== 1 || targets[0] !== 'c_attn') refuse(`target_modules must be ["c_attn"] (LoRA on the fused attention projection), got ${showJson(tm)}`);
+  if (j.bias !== undefined && j.bias !== 'none') refuse(`bias ${showJson(j.bias)} is not supported ("none")`);
   if (j.use_rslora === true) refuse('use_rslora true is not supported (the scale is alpha/r)');
   if (j.use_dora === true) refuse('use_dora true is not supported');
   if (!isEmpty(j.rank_pattern) || !isEmpty(j.alpha_pattern)) refuse('per-module rank_pattern / alpha_pattern are not supported');
