@@ -1,0 +1,179 @@
+// Incremental decoding with a KV cache (one sequence, B = 1): the layer's attention for
+// n new positions t … t+n−1 only, against keys/values cached for every earlier position.
+// Definition: attention_decode.ref.ts (rows t … t+n−1 of the training kernels' output).
+//
+//   attentionDecodeAppend(gpu, qkv, q, kCache, vCache, {H, n, d, Tmax, pos})
+//     qkv [n, 3C] (x·W_qkv of the new rows) → q [H, n, d]; k, v into kCache, vCache
+//     [H, Tmax, d] at rows pos … pos+n−1 (the other rows are left as they are).
+//   attentionDecode(gpu, {q, kCache, vCache, pk, pv, o, lse}, {H, n, t, Tmax, d, m})
+//     → o [H, n, d], lse [H, n]: row i over the m prefix keys and cache rows 0 … t+i.
+//   attentionDecodeNtk(gpu, {q, kCache, vCache, z | za, zb, kappa, o}, {..., featureMap, kParam, rank})
+//     → o [H, n, d]: NTK-Attention, the sequence part above (m = 0) with φ(q)ᵀZ and
+//     φ(q)ᵀk̃ added to numerator and denominator by ntk_combine (the split path's per-row
+//     kernel, exact for either sign of the denominator in the forward).
+// Wrappers record only; the caller submits/reads.
+import { shapeCheck } from '../gpu/errors';
+import { params } from '../gpu/params';
+import { type Gpu, type Tensor } from '../gpu/runtime';
+import { MAX_GROUPS, gridStride } from './grid';
+import { matmul } from './matmul';
+import { featureDim, NTK_MAX_HEAD_DIM, ntkKTilde, type NtkAdapterTensors } from './ntk_attention';
+import type { FeatureMapName, KParam } from './ntk_types';
+
+/** Largest head dimension (private arrays of DMAX floats per invocation in the shader). */
+export const DECODE_MAX_HEAD_DIM = 128;
+
+/**
+ * Invocations per (row, head) workgroup, and output dims merged per round. 'software':
+ * 8 = one SIMD batch of lavapipe/SwiftShader (more only adds barrier work on a CPU);
+ * 'gpu': 64 keys in flight per row. 'auto' picks by gpu.report.isFallbackAdapter.
+ */
+export type DecodePath = 'auto' | 'software' | 'gpu';
+const CONFIGS = { software: { WG: 8, CH: 8 }, gpu: { WG: 64, CH: 16 } } as const;
+
+export interface DecodeAppendDims {
+  H: number;
+  /** New positions. */
+  n: number;
+  d: number;
+  /** Cache capacity (positions). */
+  Tmax: number;
+  /** Cache row of the first new position. */
+  pos: number;
+}
+
+export interface DecodeDims {
+  H: number;
+  /** New query rows, at positions t … t+n−1 (≥ 1). */
+  n: number;
+  /** Positions cached before this step (0 for a prefill). Cache rows t … t+n−1 must hold the new keys already. */
+  t: number;
+  Tmax: number;
+  d: number;
+  /** Prefix length (0 allowed: pk, pv are then not read). */
+  m: number;
+  /** Score scale c; default 1/√d. */
+  scale?: number;
+  path?: DecodePath;
+}
+
+export interface DecodeNtkDims extends Omit<DecodeDims, 'm'> {
+  featureMap: FeatureMapName;
+  kParam: KParam;
+  /** Rank s of Z = Z_A·Z_B; 0 or undefined = full rank. */
+  rank?: number;
+}
+
+export interface DecodeTensors {
+  q: Tensor;
+  kCache: Tensor;
+  vCache: Tensor;
+  pk: Tensor;
+  pv: Tensor;
+  o: Tensor;
+  lse: Tensor;
+}
+
+export interface DecodeNtkTensors extends NtkAdapterTensors {
+  q: Tensor;
+  kCache: Tensor;
+  vCache: Tensor;
+  o: Tensor;
+}
+
+const isInt = (v: number, min: number) => Number.isInteger(v) && v >= min;
+const MAP_ID: Record<FeatureMapName, number> = { elu1: 0, taylor2: 1 };
+
+function size(kernel: string, t: Tensor, name: string, numel: number, shape: string) {
+  shapeCheck(t.numel === numel, kernel, `${name} (${t.label}) must be ${shape} = ${numel} elements, got ${t.numel}`);
+}
+
+function checkCache(kernel: string, { H, n, d, Tmax }: { H: number; n: number; d: number; Tmax: number }, last: number, kCache: Tensor, vCache: Tensor) {
+  shapeCheck(last <= Tmax, kernel, `positions up to ${last} do not fit a cache of Tmax = ${Tmax}`);
+  for (const [name, c] of [['kCache', kCache], ['vCache', vCache]] as const) size(kernel, c, name, H * Tmax * d, `[H=${H},Tmax=${Tmax},d=${d}]`);
+  shapeCheck(kCache.buffer !== vCache.buffer, kernel, 'kCache and vCache must be distinct tensors');
+  shapeCheck(n <= MAX_GROUPS && H <= MAX_GROUPS, kernel, `n=${n} or H=${H} exceeds ${MAX_GROUPS} (one workgroup per row and head)`);
+}
+
+export function attentionDecodeAppend(gpu: Gpu, qkv: Tensor, q: Tensor, kCache: Tensor, vCache: Tensor, dims: DecodeAppendDims) {
+  const K = 'attention_decode_append';
+  const { H, n, d, Tmax, pos } = dims;
+  shapeCheck(isInt(H, 1) && isInt(n, 1) && isInt(d, 1) && isInt(Tmax, 1) && isInt(pos, 0), K, `H, n, d, Tmax must be integers ≥ 1 and pos ≥ 0 (got H=${H} n=${n} d=${d} Tmax=${Tmax} pos=${pos})`);
+  checkCache(K, dims, pos + n, kCache, vCache);
+  size(K, qkv, 'qkv', 3 * n * H * d, `[n=${n},3,H=${H},d=${d}]`);
+  size(K, q, 'q', H * n * d, `[H=${H},n=${n},d=${d}]`);
+  shapeCheck(new Set([qkv.buffer, q.buffer, kCache.buffer, vCache.buffer]).size === 4, K, 'qkv, q, kCache, vCache must be distinct tensors');
+  const kern = gpu.kernel({ shader: 'attention_decode_append', bindings: ['uniform', 'read', 'rw', 'rw', 'rw'] });
+  gpu.dispatch(kern, [qkv, q, kCache, vCache], gridStride(H * n * d, 256), params().u32(n).u32(H).u32(d).u32(Tmax).u32(pos));
+}
+
+function checkDims(kernel: string, dims: DecodeDims, maxD: number) {
+  const { H, n, t, Tmax, d, m } = dims;
+  shapeCheck(isInt(H, 1) && isInt(n, 1) && isInt(t, 0) && isInt(Tmax, 1) && isInt(d, 1) && isInt(m, 0), kernel, `H, n, Tmax, d must be integers ≥ 1 and t, m ≥ 0 (got H=${H} n=${n} t=${t} Tmax=${Tmax} d=${d} m=${m})`);
+  shapeCheck(d <= maxD, kernel, `head dim d=${d} exceeds ${maxD}`);
+  const s = dims.scale ?? 1 / Math.sqrt(d);
+  shapeCheck(Number.isFinite(s), kernel, `scale must be finite (got ${s})`);
+}
+
+function record(gpu: Gpu, t: DecodeTensors, dims: DecodeDims) {
+  const { H, n, t: past, Tmax, d, m } = dims;
+  const path = dims.path ?? 'auto';
+  const defines = CONFIGS[path === 'auto' ? (gpu.report.isFallbackAdapter ? 'software' : 'gpu') : path];
+  const kern = gpu.kernel({ shader: 'attention_decode', defines: { ...defines }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
+  const p = params().u32(H).u32(n).u32(past).u32(Tmax).u32(m).u32(d).f32(dims.scale ?? 1 / Math.sqrt(d));
+  gpu.dispatch(kern, [t.q, t.kCache, t.vCache, t.pk, t.pv, t.o, t.lse], [n, H], p);
+}
+
+export function attentionDecode(gpu: Gpu, t: DecodeTensors, dims: DecodeDims) {
+  const K = 'attention_decode';
+  checkDims(K, dims, DECODE_MAX_HEAD_DIM);
+  const { H, n, t: past, d, m } = dims;
+  checkCache(K, dims, past + n, t.kCache, t.vCache);
+  const rows = `[H=${H},n=${n},d=${d}]`;
+  for (const [name, x] of [['q', t.q], ['o', t.o]] as const) size(K, x, name, H * n * d, rows);
+  size(K, t.lse, 'lse', H * n, `[H=${H},n=${n}]`);
+  if (m > 0) for (const [name, x] of [['pk', t.pk], ['pv', t.pv]] as const) size(K, x, name, H * m * d, `[H=${H},m=${m},d=${d}]`);
+  const inputs = [t.q, t.kCache, t.vCache, t.pk, t.pv].map((x) => x.buffer);
+  shapeCheck(t.o.buffer !== t.lse.buffer && ![t.o, t.lse].some((x) => inputs.includes(x.buffer)), K, 'o and lse must be distinct tensors, not aliasing any input');
+  record(gpu, t, dims);
+}
+
+export function attentionDecodeNtk(gpu: Gpu, t: DecodeNtkTensors, dims: DecodeNtkDims) {
+  const K = 'attention_decode_ntk';
+  checkDims(K, { ...dims, m: 0 }, NTK_MAX_HEAD_DIM);
+  const { H, n, t: past, d } = dims;
+  checkCache(K, dims, past + n, t.kCache, t.vCache);
+  const r = featureDim(dims.featureMap, d);
+  for (const [name, x] of [['q', t.q], ['o', t.o]] as const) size(K, x, name, H * n * d, `[H=${H},n=${n},d=${d}]`);
+  size(K, t.kappa, 'kappa', H * r, `[H=${H},r=${r}]`);
+  const s = dims.rank ?? 0;
+  if (s) {
+    shapeCheck(!!t.za && !!t.zb, K, 'low rank needs za and zb');
+    size(K, t.za!, 'za', H * r * s, `[H=${H},r=${r},s=${s}]`);
+    size(K, t.zb!, 'zb', H * s * d, `[H=${H},s=${s},d=${d}]`);
+  } else {
+    shapeCheck(!!t.z, K, 'full rank needs z');
+    size(K, t.z!, 'z', H * r * d, `[H=${H},r=${r},d=${d}]`);
+  }
+  shapeCheck(![t.q, t.kCache, t.vCache, t.z, t.za, t.zb, t.kappa].some((x) => x?.buffer === t.o.buffer), K, 'o must not alias an input');
+
+  const oseq = gpu.tensor([H, n, d], undefined, 'decode.o-seq');
+  const lseq = gpu.tensor([H, n], undefined, 'decode.lse-seq');
+  const none = gpu.tensor([1], undefined, 'decode.no-prefix');
+  record(gpu, { q: t.q, kCache: t.kCache, vCache: t.vCache, pk: none, pv: none, o: oseq, lse: lseq }, { ...dims, m: 0 });
+  // Z (formed from the low-rank pair) and k̃ = f(κ): a few small dispatches per step.
+  let z = t.z!;
+  if (s) {
+    z = gpu.tensor([H, r, d], undefined, 'decode.ntk.Z (low rank)');
+    matmul(gpu, t.za!, t.zb!, z, { M: r, K: s, N: d, batch: H });
+  }
+  const kt = gpu.tensor([H, r], undefined, 'decode.ntk.k~');
+  ntkKTilde(gpu, t.kappa, kt, dims.kParam);
+  const stats = gpu.tensor([H, n, 2], undefined, 'decode.ntk.stats'); // the backward's; unused here
+  const kc = gpu.kernel({ shader: 'ntk_combine', constants: { FEATURE_MAP: MAP_ID[dims.featureMap] }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] });
+  const g = Math.max(1, Math.ceil((H * n) / 64));
+  const x = Math.min(g, 65535);
+  gpu.dispatch(kc, [t.q, oseq, lseq, z, kt, t.o, stats, none], [x, Math.ceil(g / x)], params().u32(1).u32(H).u32(n).u32(d).u32(r).u32(0));
+  gpu.release(oseq, lseq, none, kt, stats);
+  if (s) gpu.release(z);
+}
