@@ -45,6 +45,31 @@ export function memoryStore(): SavedStore {
   };
 }
 
+/** Why a write to the saved store failed: `quota` when the browser's storage for this page is
+ *  full. Each run is its own record, so a failed write leaves every earlier one as it was. */
+export class StorageError extends Error {
+  readonly kind: 'quota' | 'other';
+  constructor(kind: 'quota' | 'other', message: string) {
+    super(message);
+    this.name = 'StorageError';
+    this.kind = kind;
+  }
+}
+
+/** A QuotaExceededError, however the browser delivers it (the request's, the transaction's). */
+export function isQuotaError(e: unknown): boolean {
+  return typeof DOMException !== 'undefined' && e instanceof DOMException && (e.name === 'QuotaExceededError' || e.code === 22);
+}
+
+/** `e` as a StorageError whose message says what happened and that nothing saved was lost. */
+export function storageError(e: unknown): StorageError {
+  if (e instanceof StorageError) return e;
+  if (isQuotaError(e)) {
+    return new StorageError('quota', "this browser's storage for the page is full (quota exceeded). What was saved before is kept, and this stays on the page until you leave it; clear saved runs or free space to save more");
+  }
+  return new StorageError('other', e instanceof Error ? e.message : String(e));
+}
+
 /** One request as a promise. */
 function done<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -64,10 +89,14 @@ function committed(tx: IDBTransaction): Promise<void> {
 
 function idbStore(db: IDBDatabase): SavedStore {
   const write = async (names: StoreName[], f: (tx: IDBTransaction) => void) => {
-    const tx = db.transaction(names, 'readwrite');
-    const ok = committed(tx);
-    f(tx);
-    await ok;
+    try {
+      const tx = db.transaction(names, 'readwrite');
+      const ok = committed(tx);
+      f(tx);
+      await ok;
+    } catch (e) {
+      throw storageError(e);
+    }
   };
   return {
     persistent: true,

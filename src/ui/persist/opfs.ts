@@ -8,6 +8,8 @@
 // short (quota, tab closed) has no manifest and is never opened. Every function here answers
 // "why not" in words instead of throwing, so the caller can say "kept for this visit only".
 
+import { isQuotaError } from './db';
+
 const ROOT = 'prefix-lab-bases';
 const MANIFEST = 'chosen.json';
 const VERSION = 1;
@@ -41,10 +43,6 @@ async function opfsRoot(): Promise<FileSystemDirectoryHandle | string> {
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function isQuota(e: unknown): boolean {
-  return e instanceof DOMException && (e.name === 'QuotaExceededError' || e.code === 22);
 }
 
 function fmtMB(n: number): string {
@@ -143,7 +141,7 @@ export async function keepFiles(key: string, label: string, files: File[], onPro
     return null;
   } catch (e) {
     await forgetKeptFiles(); // a partial copy must not take space or be opened later
-    if (isQuota(e)) return `the browser's storage quota ran out after ${fmtMB(done)} of the model's ${fmtMB(total)}`;
+    if (isQuotaError(e)) return `the browser's storage quota ran out after ${fmtMB(done)} of the model's ${fmtMB(total)}`;
     return `copying the files into this browser's storage failed (${messageOf(e)})`;
   }
 }
