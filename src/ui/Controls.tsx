@@ -5,7 +5,7 @@ import type { FeatureMapName, KParam, Method, PrefixInit } from '../train/config
 import { NumberField, SelectField } from './fields';
 import { PrefixLength } from './PrefixLength';
 import { activeRun, applyPreset, control, loadUserFile, runOutlook, setConfig, startRun, useApp } from './store';
-import { formatBytes } from './sizing';
+import { formatBytes, presetsWaitReason } from './sizing';
 import { BUILTIN_TASKS, fileTaskName, PRESETS, TASK_LABELS } from './settings';
 import { formatDuration, isActive } from './runs';
 
@@ -155,18 +155,23 @@ function Outlook() {
 
 function Presets() {
   // Presets are sized for the adapter: until it is known they would guess, so they wait.
-  const ready = useApp((s) => s.gpu.state === 'ok');
+  const wait = useApp((s) => presetsWaitReason(s.gpu.state === 'ok' ? s.gpu.report : null));
+  const waitId = useId();
   return (
     <fieldset>
       <legend>Presets</legend>
       <div className="button-row">
         {PRESETS.map((p) => (
-          <button key={p.name} type="button" title={p.help} disabled={!ready} onClick={() => applyPreset(p.name)}>
+          <button key={p.name} type="button" title={p.help} disabled={wait !== null} aria-describedby={wait ? waitId : undefined} onClick={() => applyPreset(p.name)}>
             {p.label}
           </button>
         ))}
       </div>
-      {!ready && <p className="help">Presets are sized for the WebGPU adapter: available once it is found.</p>}
+      {wait && (
+        <p className="help" id={waitId}>
+          {wait}
+        </p>
+      )}
       <Outlook />
     </fieldset>
   );

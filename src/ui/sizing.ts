@@ -114,6 +114,12 @@ export function runEta(model: ModelConfig, c: RunConfig, software: boolean, meas
   return { ms, kind: 'estimate', note: `estimate: ${ASSUMED_GFLOPS[kind]} GFLOP/s assumed for a ${kind} adapter, shader compilation not included` };
 }
 
+/** Why the presets cannot be used yet, or null once the adapter is known: they are sized for
+ *  it, and a guess (a GPU's sizes on a software adapter) would promise a 47-minute "demo". */
+export function presetsWaitReason(report: Pick<AdapterReport, 'isFallbackAdapter'> | null): string | null {
+  return report ? null : 'Presets are sized for the WebGPU adapter: available once it is found.';
+}
+
 /**
  * A preset's values sized for this base and adapter: the sequence length clamped to the
  * context; on a large base a software adapter gets one-sequence batches of 32 tokens and a
