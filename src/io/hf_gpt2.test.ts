@@ -423,6 +423,42 @@ describe('streaming', () => {
     await expect(open(t.files, { signal: pre.signal })).rejects.toMatchObject({ kind: 'cancelled', message: expect.stringContaining('before it started') });
   });
 
+  it('a model and run that will not fit the device are refused with numbers from config.json alone: no tensor byte, no tokenizer byte read', async () => {
+    const t = await tiny();
+    const roomy = { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30, budgetBytes: 1e9 };
+    const run = { adapter: { method: 'full' } as const, batch: 4, seqLen: 1000, training: true };
+    const attempt = async (device: typeof roomy) => {
+      const logs = new Map<string, { offset: number; length: number }[]>();
+      const folder = bytesFolder(t.files);
+      for (const [name, src] of folder) {
+        logs.set(name, []);
+        folder.set(name, instrument(src, logs.get(name)!, { now: 0, max: 0 }));
+      }
+      const seen: string[] = [];
+      const p = openBase(folder, { fit: { run, device }, onConfig: (c, name) => void seen.push(`${name}: ${c.nLayer} layers, V ${c.vocabSize}, reads so far ${[...logs.values()].flat().length}`) });
+      return { p, logs, seen };
+    };
+    // Full fine-tuning of the tiny GPT-2 (1.6M parameters, 6.5 MB; ×4 with gradients and AdamW) in 20 MB.
+    const tight = await attempt({ ...roomy, budgetBytes: 20e6 });
+    await expect(tight.p).rejects.toMatchObject({
+      kind: 'config',
+      message: expect.stringMatching(/^config\.json: gpt2-like \(training, full, batch 4 × sequence 64\) needs about 28\.\d MB of GPU memory \(parameters 6\.\d\d MB, optimizer 19\.\d MB, .*more than the 20\.0 MB allowed.*nothing was loaded$/),
+    });
+    expect(tight.logs.get('model.safetensors')).toEqual([]);
+    expect(tight.logs.get('vocab.json')).toEqual([]);
+    expect(tight.logs.get('tokenizer.json')).toEqual([]);
+    expect(tight.seen).toEqual([]); // refused before the hook
+    // wte [50257, 32] is 6.43 MB: over a 4 MB maxBufferSize, named with both sizes.
+    const small = await attempt({ ...roomy, maxBufferSize: 4e6 });
+    await expect(small.p).rejects.toMatchObject({ kind: 'config', message: expect.stringContaining('tensor wte needs 6.43 MB in one buffer, but this GPU\'s largest buffer is 4.00 MB') });
+    expect(small.logs.get('model.safetensors')).toEqual([]);
+    // Where it fits, the hook sees the config before any file but config.json is read, and the load goes on.
+    const fits = await attempt(roomy);
+    const b = await fits.p;
+    expect(fits.seen).toEqual(['gpt2-like: 2 layers, V 50257, reads so far 1']);
+    expectSameParams(b.params, t.params);
+  });
+
   it('streams from files on disk (nodeFolderSources) and from browser File objects (fileSource)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tiny-gpt2-'));
     try {

@@ -14,6 +14,7 @@ import { DataError } from '../data/errors';
 import type { Tokenizer } from '../data/tokenizer';
 import { Vocab } from '../data/vocab';
 import { LN_EPS } from '../kernels/layernorm';
+import { checkRunFits, type DeviceBudget, type PlannedRun } from '../model/memory';
 import { baseParamSpecs, type ModelConfig, validateConfig } from '../model/params';
 import { bytesFolder, type ByteSource } from './byte_source';
 import { fingerprint, FingerprintHasher, fingerprintOrder } from './fingerprint';
@@ -157,6 +158,16 @@ export interface OpenBaseOptions {
   sink?: (name: string, data: Float32Array) => void | Promise<void>;
   /** The folder's name, for modelName when config.json has no `_name_or_path`. */
   folderName?: string;
+  /**
+   * The run the caller means to start and the device's limits: checked as soon as
+   * config.json is parsed, before the tokenizer or any tensor byte is read, so a model that
+   * will not fit is refused (CheckpointError 'config', with the numbers) instead of failing
+   * after a long load.
+   */
+  fit?: { run: PlannedRun; device: DeviceBudget };
+  /** Called with the parsed config before the tokenizer and the weights are read (after
+   *  `fit` passed); throwing refuses the base with that error. */
+  onConfig?(config: ModelConfig, modelName: string): void | Promise<void>;
 }
 
 /** A base model folder read by openBase. */
@@ -384,7 +395,8 @@ function checkWeightsPresent(files: Map<string, ByteSource>) {
 }
 
 /**
- * Opens a GPT-2 base folder (ours or Hugging Face's) through positioned reads: config and
+ * Opens a GPT-2 base folder (ours or Hugging Face's) through positioned reads: config (and
+ * the `fit` check, and `onConfig`: before any other byte is read) and
  * tokenizer first, then every safetensors header, checking every tensor's presence, shape
  * and dtype before any weight is read; then the base tensors one at a time in fingerprint
  * order (never more than one tensor's bytes per read), each converted to float32, checked
@@ -405,6 +417,12 @@ export async function openBase(folder: Map<string, ByteSource>, opts: OpenBaseOp
   const recorded = ours ? (cfgJson.prefix_lab as { fingerprint?: unknown }).fingerprint : undefined;
   const nameOrPath = typeof cfgJson._name_or_path === 'string' && cfgJson._name_or_path.trim() ? cfgJson._name_or_path : null;
   const modelName = nameOrPath ?? opts.folderName ?? dir ?? 'gpt2-like';
+  if (opts.fit) {
+    const problem = checkRunFits(config, opts.fit.run, opts.fit.device, modelName);
+    if (problem) throw new CheckpointError('config', `${problem}; nothing was loaded`, BASE_CONFIG_FILE);
+  }
+  await opts.onConfig?.(config, modelName);
+  if (signal?.aborted) throw cancelled(signal, 'before reading the tokenizer');
 
   checkWeightsPresent(files);
   const { tokenizer, vocab } = await readTokenizer(files, config);

@@ -2,7 +2,7 @@
 // GPT-2's shapes, and the refusals with numbers. (memory.gpu.test.ts compares it with the
 // runtime's own byte count after a real step.)
 import { describe, expect, it } from 'vitest';
-import { checkFits, estimateMemory, formatBytes } from './memory';
+import { checkFits, checkRunFits, estimateMemory, formatBytes } from './memory';
 import type { ModelConfig } from './params';
 
 const GPT2: ModelConfig = { vocabSize: 50257, contextLength: 1024, nLayer: 12, nHead: 12, nEmbd: 768 };
@@ -49,6 +49,15 @@ describe('checkFits', () => {
   it('refuses a batch whose MLP activation exceeds one binding, saying how many tokens fit', () => {
     const msg = checkFits(estimateMemory(MEDIUM, { method: 'lora', rank: 8, alpha: 16 }, 16, 1024, true), { ...roomy, maxStorageBufferBindingSize: 128 * 1024 ** 2, budgetBytes: 100 * GiB }, 'run');
     expect(msg).toMatch(/16384 tokens per batch need 268 MB in one binding, over this GPU's 134 MB: use at most 8192 tokens per batch/);
+  });
+});
+
+describe('checkRunFits', () => {
+  it('checks a planned run from the config alone, capping the sequence at the context as the trainer does', () => {
+    const dev = { maxBufferSize: 4 * GiB, maxStorageBufferBindingSize: 2 * GiB, budgetBytes: 4 * GiB };
+    const run = { adapter: { method: 'full' } as const, batch: 1, seqLen: 4096, training: true };
+    expect(checkRunFits(MEDIUM, run, dev, 'gpt2-medium')).toMatch(/^gpt2-medium \(training, full, batch 1 × sequence 1024\) needs about 7\.\d\d GB .*more than the 4\.29 GB allowed/);
+    expect(checkRunFits(MEDIUM, { ...run, adapter: { method: 'lora', rank: 8, alpha: 16 }, seqLen: 128 }, dev, 'gpt2-medium')).toBeNull();
   });
 });
 

@@ -102,3 +102,22 @@ export function checkFits(est: MemoryEstimate, dev: DeviceBudget, what: string):
   }
   return null;
 }
+
+/** A planned run: what estimateMemory needs besides the model's config. */
+export interface PlannedRun {
+  adapter: AdapterSpec;
+  batch: number;
+  /** Capped at the model's context length, as the trainer caps it. */
+  seqLen: number;
+  /** Training adds gradients, moments and the backward's temporaries; false: inference only. */
+  training: boolean;
+}
+
+/**
+ * Whether `c` with `run` fits `dev`, from the config alone (so a base can be refused before
+ * a byte of its weights is read): null when it fits, else checkFits' message with numbers.
+ */
+export function checkRunFits(c: ModelConfig, run: PlannedRun, dev: DeviceBudget, what: string): string | null {
+  const T = Math.min(run.seqLen, c.contextLength);
+  return checkFits(estimateMemory(c, run.adapter, run.batch, T, run.training), dev, `${what} (${run.training ? 'training' : 'inference'}, ${run.adapter.method}, batch ${run.batch} × sequence ${T})`);
+}
