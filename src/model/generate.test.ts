@@ -2,6 +2,8 @@
 // finished sequence (so the padded fixed window and the last-row read are right), cropping
 // past the context matches a forward over the last contextLength tokens, seeded sampling
 // reproduces, and the sampler's top-k / temperature distribution is the softmax it claims.
+// generate() decodes with the KV cache by default, so these hold for it; one test compares
+// it with the no-cache window pass (cache: false) token for token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeGpu } from '../gpu/node';
 import type { Gpu } from '../gpu/runtime';
@@ -91,6 +93,20 @@ describe('generate', () => {
     const stop = greedy[2];
     const stopped = await generate(gpu, model, prompt, { maxNewTokens: 7, temperature: 0, stopToken: stop });
     expect(stopped).toEqual(greedy.slice(0, greedy.indexOf(stop) + 1));
+    model.destroy();
+  });
+
+  it(`KV cache and the full window pass give the same text: greedy and seeded sampling, into and past the context (seed ${seed})`, async () => {
+    const model = buildModel(seed + 3);
+    const rng = new Rng(seed + 3);
+    const prompt = Array.from({ length: 3 }, () => rng.int(0, cfg.vocabSize - 1));
+    // 3 + 10 tokens > contextLength 9: the last 4 steps slide the window (full recompute).
+    const run = (cache: boolean, o: { temperature: number; rng?: Rng }) => generate(gpu, model, prompt, { maxNewTokens: 10, cache, ...o });
+    const greedy = await run(true, { temperature: 0 });
+    expect(greedy.length).toBe(10);
+    expect(await run(false, { temperature: 0 })).toEqual(greedy);
+    const sampled = await run(true, { temperature: 1.5, rng: new Rng(seed) });
+    expect(await run(false, { temperature: 1.5, rng: new Rng(seed) })).toEqual(sampled);
     model.destroy();
   });
 

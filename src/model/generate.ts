@@ -2,10 +2,19 @@
 // contextLength tokens), read the last position's logits, pick the next token
 // (greedy at temperature 0, else softmax(logits / temperature) over the top-k), repeat.
 //
-// One forward per new token, no KV cache: the models here are small. The window has a
-// fixed length T = min(contextLength, prompt + maxNew) and is padded at the end while the
-// sequence is shorter; causal attention means the padding cannot reach the row we read,
-// and a fixed T keeps the model's activation buffers from being reallocated every step.
+// By default with a KV cache (GptGpu.decodeStep): the prompt goes through the model once,
+// then each new token alone, attending to the cached keys/values. Past contextLength the
+// window slides: positions are learned (wpe), so every cached key changes when the window
+// moves, and the exact continuation is a fresh pass over the last contextLength tokens,
+// which also rebuilds the cache from the cropped window. So once a sequence is longer than
+// the context, each token costs a full window pass, as without the cache, and the text is
+// the same either way (no approximate shifting of stale keys).
+//
+// Without the cache (cache: false; the reference the tests and the benchmark compare with):
+// one full forward per new token over a window of fixed length
+// T = min(contextLength, prompt + maxNew − 1), padded at the end while the sequence is
+// shorter; causal attention means the padding cannot reach the row we read, and a fixed T
+// keeps the model's activation buffers from being reallocated every step.
 import type { Gpu } from '../gpu/runtime';
 import type { GreedyDecoder } from '../data';
 import { Rng } from '../util/rng';
@@ -24,6 +33,8 @@ export interface GenerateOptions {
   stopToken?: number;
   /** Called with each new token as it is chosen. */
   onToken?: (token: number, index: number) => void;
+  /** Decode with the KV cache (default true); false: a full forward over the window per token. */
+  cache?: boolean;
 }
 
 /** Index of the largest value, the first one on ties. NaN never wins. */
@@ -83,17 +94,10 @@ export async function generate(gpu: Gpu, model: GptGpu, prompt: ArrayLike<number
   const out: number[] = [];
   if (o.maxNewTokens === 0) return out;
   const T = Math.min(model.config.contextLength, seq.length + o.maxNewTokens - 1);
-  const tokens = gpu.tensor([1, T], undefined, 'generate.tokens');
-  const window = new Uint32Array(T);
+  const step = (o.cache ?? true) ? cachedStepper(gpu, model, T) : windowStepper(gpu, model, T);
   try {
     for (let n = 0; n < o.maxNewTokens; n++) {
-      // The last T tokens (crop), or the whole sequence padded with 0 after its end.
-      const start = Math.max(0, seq.length - T);
-      const len = seq.length - start;
-      window.fill(0);
-      for (let i = 0; i < len; i++) window[i] = seq[start + i];
-      gpu.write(tokens, window);
-      model.forward(tokens, null, 1, T, { logits: { start: len - 1, count: 1 } }); // the last real position only
+      step(seq); // the logits of the next token after seq
       const row = await gpu.read(model.logitsTensor(), V);
       const next = sampleFromLogits(row, temperature, topK, rng);
       seq.push(next);
@@ -102,9 +106,51 @@ export async function generate(gpu: Gpu, model: GptGpu, prompt: ArrayLike<number
       if (o.stopToken !== undefined && next === o.stopToken) break;
     }
   } finally {
-    gpu.release(tokens);
+    step.release();
   }
   return out;
+}
+
+/** Records the pass that leaves the logits of the token after `seq` in model.logitsTensor(). */
+type Stepper = ((seq: number[]) => void) & { release(): void };
+
+/** One full forward over the last T tokens (padded with 0 after the end while shorter). */
+function windowStepper(gpu: Gpu, model: GptGpu, T: number): Stepper {
+  const tokens = gpu.tensor([1, T], undefined, 'generate.tokens');
+  const window = new Uint32Array(T);
+  const step = (seq: number[]) => {
+    const start = Math.max(0, seq.length - T);
+    const len = seq.length - start;
+    window.fill(0);
+    for (let i = 0; i < len; i++) window[i] = seq[start + i];
+    gpu.write(tokens, window);
+    model.forward(tokens, null, 1, T, { logits: { start: len - 1, count: 1 } }); // the last real position only
+  };
+  return Object.assign(step, { release: () => gpu.release(tokens) });
+}
+
+/**
+ * KV-cache decoding: the first call (and every call once seq is longer than the context)
+ * runs the last min(seq, contextLength) tokens from position 0; the others only seq's
+ * last token, at its position. The cache holds T = min(contextLength, prompt + maxNew − 1) positions.
+ */
+function cachedStepper(gpu: Gpu, model: GptGpu, T: number): Stepper {
+  const ctx = model.config.contextLength;
+  const one = gpu.tensor([1], undefined, 'generate.token');
+  let started = false;
+  const step = (seq: number[]) => {
+    if (started && seq.length <= ctx) {
+      gpu.write(one, Uint32Array.of(seq[seq.length - 1]));
+      model.decodeStep(one, seq.length - 1, T);
+      return;
+    }
+    started = true;
+    const window = Uint32Array.from(seq.slice(-ctx));
+    const tokens = gpu.tensor([window.length], window, 'generate.window');
+    model.decodeStep(tokens, 0, T);
+    gpu.release(tokens); // queue-ordered after the step that reads it
+  };
+  return Object.assign(step, { release: () => { gpu.release(one); model.releaseDecode(); } });
 }
 
 /** The trainer's greedy decoder for synthetic tasks (exact match after generation). */

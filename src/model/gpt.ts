@@ -21,6 +21,8 @@ import { permuteQkvBackward, permuteQkvForward, unpermuteBackward, unpermuteForw
 import { ntkAttentionBackward, ntkAttentionForward } from '../kernels/ntk_attention';
 import { prefixAttentionBackward, prefixAttentionForward } from '../kernels/prefix_attention';
 import { addInPlace } from '../kernels/residual';
+import { attentionDecode, attentionDecodeAppend, attentionDecodeNtk } from '../kernels/attention_decode';
+import { KvCache } from './kv_cache';
 import { type AdapterSpec, type ModelConfig, type ParamSpec, adapterParamSpecs, baseParamSpecs } from './params';
 
 interface LayerActs {
@@ -73,6 +75,8 @@ export class GptGpu {
   private step = 0;
   /** Zeros for LoRA's frozen key block of B's gradient ([C, r]), made once. */
   private loraZeros: Tensor | null = null;
+  /** Incremental decoding's keys/values and step buffers (decodeStep), or null. */
+  private kv: KvCache | null = null;
 
   constructor(
     private readonly gpu: Gpu,
@@ -172,13 +176,7 @@ export class GptGpu {
     for (let l = 0; l < cfg.nLayer; l++) {
       const a = this.acts[l];
       const P = (n: string) => this.p(`h.${l}.${n}`);
-      layerNormForward(gpu, x, P('ln_1.weight'), P('ln_1.bias'), a.ln1, a.ln1Mean, a.ln1Rstd, { N, C });
-      matmul(gpu, a.ln1, P('attn.c_attn.weight'), a.qkv, { M: N, K: C, N: 3 * C, bias: P('attn.c_attn.bias') });
-      if (this.adapter.method === 'lora') {
-        const r = this.adapter.rank;
-        matmul(gpu, a.ln1, P('lora.A'), a.loraT!, { M: N, K: C, N: r, transB: true });
-        matmul(gpu, a.loraT!, P('lora.B'), a.qkv, { M: N, K: r, N: 3 * C, transB: true, accumulate: true, alpha: this.adapter.alpha / r });
-      }
+      this.attentionInput(l, x, a, N);
       permuteQkvForward(gpu, a.qkv, a.q, a.k, a.v, { B, T, H, d });
       if (this.adapter.method === 'ntk') {
         ntkAttentionForward(gpu, this.ntkTensors(l, a), this.ntkOpts(B, T));
@@ -187,15 +185,7 @@ export class GptGpu {
         const pv = m > 0 ? P('prefix.value') : a.v;
         prefixAttentionForward(gpu, { q: a.q, k: a.k, v: a.v, pk, pv, o: a.o, lse: a.lse, beta: a.beta }, { B, H, L: T, d, m, causal: true });
       }
-      unpermuteForward(gpu, a.o, a.att, { B, T, H, d });
-      matmul(gpu, a.att, P('attn.c_proj.weight'), a.resid2, { M: N, K: C, N: C, bias: P('attn.c_proj.bias') });
-      addInto(gpu, a.resid2, x); // resid2 = x + proj
-      layerNormForward(gpu, a.resid2, P('ln_2.weight'), P('ln_2.bias'), a.ln2, a.ln2Mean, a.ln2Rstd, { N, C });
-      matmul(gpu, a.ln2, P('mlp.c_fc.weight'), a.fc, { M: N, K: C, N: 4 * C, bias: P('mlp.c_fc.bias') });
-      geluForward(gpu, a.fc, a.fcg);
-      matmul(gpu, a.fcg, P('mlp.c_proj.weight'), a.out, { M: N, K: 4 * C, N: C, bias: P('mlp.c_proj.bias') });
-      addInto(gpu, a.out, a.resid2); // out = resid2 + mlp
-      x = a.out;
+      x = this.blockOutput(l, x, a, B, T);
     }
     layerNormForward(gpu, x, this.p('ln_f.weight'), this.p('ln_f.bias'), this.lnf, this.lnfMean, this.lnfRstd, { N, C });
     const V = cfg.vocabSize;
@@ -207,22 +197,120 @@ export class GptGpu {
     if (rows && !(Number.isInteger(rows.start) && Number.isInteger(rows.count) && rows.start >= 0 && rows.count >= 1 && rows.start + rows.count <= N)) {
       throw new GpuError('shape', `logits rows [${rows.start}, ${rows.start + rows.count}) are not within the ${N} positions of this batch`);
     }
-    // The buffer exists only while some forward asks for logits (and is reused at one size).
-    if (!rows || this.logits?.numel !== rows.count * V) {
-      gpu.release(this.logits);
-      this.logits = rows ? gpu.tensor([rows.count, V], undefined, 'logits') : null;
+    this.headLogits(this.lnf, rows);
+  }
+
+  /** ln_1, then qkv = ln1·W_qkv + b (+ LoRA's s·(ln1·Aᵀ)·Bᵀ) for N rows: forward and decodeStep. */
+  private attentionInput(l: number, x: Tensor, a: Pick<LayerActs, 'ln1' | 'ln1Mean' | 'ln1Rstd' | 'qkv' | 'loraT'>, N: number) {
+    const { gpu, C } = this;
+    const P = (n: string) => this.p(`h.${l}.${n}`);
+    layerNormForward(gpu, x, P('ln_1.weight'), P('ln_1.bias'), a.ln1, a.ln1Mean, a.ln1Rstd, { N, C });
+    matmul(gpu, a.ln1, P('attn.c_attn.weight'), a.qkv, { M: N, K: C, N: 3 * C, bias: P('attn.c_attn.bias') });
+    if (this.adapter.method === 'lora') {
+      const r = this.adapter.rank;
+      matmul(gpu, a.ln1, P('lora.A'), a.loraT!, { M: N, K: C, N: r, transB: true });
+      matmul(gpu, a.loraT!, P('lora.B'), a.qkv, { M: N, K: r, N: 3 * C, transB: true, accumulate: true, alpha: this.adapter.alpha / r });
     }
-    if (rows) lmHeadLogits(gpu, this.lnf, this.p('wte'), this.logits!, { rows: rows.count, rowOffset: rows.start, C, V });
+  }
+
+  /** The block after attention (o [B, H, T, d]): projection, residual, MLP, residual. Returns the block's output. */
+  private blockOutput(l: number, x: Tensor, a: Pick<LayerActs, 'o' | 'att' | 'resid2' | 'ln2' | 'ln2Mean' | 'ln2Rstd' | 'fc' | 'fcg' | 'out'>, B: number, T: number): Tensor {
+    const { gpu, C, H, d } = this;
+    const N = B * T;
+    const P = (n: string) => this.p(`h.${l}.${n}`);
+    unpermuteForward(gpu, a.o, a.att, { B, T, H, d });
+    matmul(gpu, a.att, P('attn.c_proj.weight'), a.resid2, { M: N, K: C, N: C, bias: P('attn.c_proj.bias') });
+    addInto(gpu, a.resid2, x); // resid2 = x + proj
+    layerNormForward(gpu, a.resid2, P('ln_2.weight'), P('ln_2.bias'), a.ln2, a.ln2Mean, a.ln2Rstd, { N, C });
+    matmul(gpu, a.ln2, P('mlp.c_fc.weight'), a.fc, { M: N, K: C, N: 4 * C, bias: P('mlp.c_fc.bias') });
+    geluForward(gpu, a.fc, a.fcg);
+    matmul(gpu, a.fcg, P('mlp.c_proj.weight'), a.out, { M: N, K: 4 * C, N: C, bias: P('mlp.c_proj.bias') });
+    addInto(gpu, a.out, a.resid2); // out = resid2 + mlp
+    return a.out;
+  }
+
+  /** The logits of `rows` of lnf into this.logits. The buffer exists only while some pass asks for logits (and is reused at one size). */
+  private headLogits(lnf: Tensor, rows: { start: number; count: number } | null) {
+    const V = this.config.vocabSize;
+    if (!rows || this.logits?.numel !== rows.count * V) {
+      this.gpu.release(this.logits);
+      this.logits = rows ? this.gpu.tensor([rows.count, V], undefined, 'logits') : null;
+    }
+    if (rows) lmHeadLogits(this.gpu, lnf, this.p('wte'), this.logits!, { rows: rows.count, rowOffset: rows.start, C: this.C, V });
+  }
+
+  /**
+   * Incremental decoding of one sequence with a KV cache: runs only the n = tokens.numel
+   * new positions pos … pos+n−1 (tokens [n] u32) through every layer, attending to the
+   * keys/values cached for positions 0 … pos−1 and appending theirs, and computes the
+   * logits of the last new position (logitsTensor(), [1, V]). pos = 0 starts a sequence
+   * (the prompt in one step); then pos must be at most the positions cached (a smaller pos
+   * rewinds). Equals forward() over tokens 0 … pos+n−1 up to float32 rounding. The cache
+   * holds what the parameters gave when it was written: after changing them, start again
+   * at 0. `capacity` (at most contextLength) sizes the cache when a sequence starts; it
+   * is kept until releaseDecode() or destroy().
+   */
+  decodeStep(tokens: Tensor, pos: number, capacity = this.config.contextLength) {
+    const { gpu, C, H, d, m } = this;
+    const cfg = this.config;
+    const n = tokens.numel;
+    const held = this.kv?.length ?? 0;
+    if (!(Number.isInteger(pos) && pos >= 0 && pos <= held)) throw new GpuError('shape', `decodeStep at position ${pos}: only positions 0 … ${held - 1} are cached (start a sequence at 0)`);
+    if (pos + n > cfg.contextLength) throw new GpuError('shape', `decodeStep: positions ${pos} … ${pos + n - 1} exceed the model context ${cfg.contextLength}; crop the sequence and start again at 0`);
+    if (pos === 0) {
+      const cap = Math.min(cfg.contextLength, Math.max(capacity, n));
+      if (this.kv?.capacity !== cap) {
+        this.kv?.destroy();
+        this.kv = new KvCache(gpu, cfg.nLayer, H, d, cap);
+      }
+    }
+    const kv = this.kv!;
+    if (pos + n > kv.capacity) throw new GpuError('shape', `decodeStep: positions ${pos} … ${pos + n - 1} exceed the cache's capacity ${kv.capacity} (set when the sequence started)`);
+    const a = kv.stepActs(n, this.adapter.method === 'lora' ? this.adapter.rank : 0);
+    gpu.copy(this.p('wpe'), a.wpeRows, n * C, pos * C, 0); // wpe[pos … pos+n−1]
+    embeddingForward(gpu, tokens, this.p('wte'), a.wpeRows, a.x0, { B: 1, T: n, C });
+    let x = a.x0;
+    for (let l = 0; l < cfg.nLayer; l++) {
+      const P = (name: string) => this.p(`h.${l}.${name}`);
+      // One set of step buffers for every layer: each layer reads x before writing a.out.
+      this.attentionInput(l, x, a, n);
+      const cache = { kCache: kv.k[l], vCache: kv.v[l] };
+      attentionDecodeAppend(gpu, a.qkv, a.q, cache.kCache, cache.vCache, { H, n, d, Tmax: kv.capacity, pos });
+      const dims = { H, n, t: pos, Tmax: kv.capacity, d };
+      if (this.adapter.method === 'ntk') {
+        const { featureMap, kParam, rank } = this.adapter;
+        attentionDecodeNtk(gpu, { q: a.q, ...cache, ...this.ntkAdapter(l), o: a.o }, { ...dims, featureMap, kParam, rank: rank || undefined });
+      } else {
+        const pk = m > 0 ? P('prefix.key') : a.q; // m = 0: never read
+        const pv = m > 0 ? P('prefix.value') : a.q;
+        attentionDecode(gpu, { q: a.q, ...cache, pk, pv, o: a.o, lse: a.lse }, { ...dims, m });
+      }
+      x = this.blockOutput(l, x, a, 1, n);
+    }
+    layerNormForward(gpu, x, this.p('ln_f.weight'), this.p('ln_f.bias'), a.lnf, a.lnfMean, a.lnfRstd, { N: n, C });
+    this.headLogits(a.lnf, { start: n - 1, count: 1 });
+    kv.length = pos + n;
+  }
+
+  /** Positions the decode cache holds (0 without one). */
+  get decodeLength(): number {
+    return this.kv?.length ?? 0;
+  }
+
+  /** Frees the decode cache and step buffers (the next decodeStep must start at 0). */
+  releaseDecode() {
+    this.kv?.destroy();
+    this.kv = null;
   }
 
   private ntkTensors(l: number, a: LayerActs) {
+    return { q: a.q, k: a.k, v: a.v, o: a.o, stats: a.ntkStats!, beta: a.beta, ...this.ntkAdapter(l) };
+  }
+  /** Layer l's NTK-Attention parameters: Z (or Z_A, Z_B) and κ. */
+  private ntkAdapter(l: number) {
     const P = (n: string) => this.p(`h.${l}.${n}`);
     const lowRank = this.adapter.method === 'ntk' && this.adapter.rank > 0;
-    return {
-      q: a.q, k: a.k, v: a.v, o: a.o, stats: a.ntkStats!, beta: a.beta,
-      ...(lowRank ? { za: P('ntk.Z_A'), zb: P('ntk.Z_B') } : { z: P('ntk.Z') }),
-      kappa: P('ntk.kappa'),
-    };
+    return { ...(lowRank ? { za: P('ntk.Z_A'), zb: P('ntk.Z_B') } : { z: P('ntk.Z') }), kappa: P('ntk.kappa') };
   }
   private ntkOpts(B: number, T: number) {
     if (this.adapter.method !== 'ntk') throw new Error('not an NTK model');
@@ -370,6 +458,7 @@ export class GptGpu {
 
   destroy() {
     this.freeActs();
+    this.releaseDecode();
     for (const t of [...this.params.values(), ...this.grads.values()]) this.gpu.release(t);
     for (const { m, v } of this.moments.values()) this.gpu.release(m, v);
     this.gpu.release(this.stats, this.normOut, this.loraZeros, this.logits);
