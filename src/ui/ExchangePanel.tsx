@@ -2,18 +2,10 @@
 // same zip the CLI writes), the base model or every result; load an adapter (evaluated on
 // the current task) or a base model; list and clear the runs and zips kept between visits.
 import { useEffect, useId, useMemo, useState } from 'react';
-import {
-  clearSaved,
-  downloadSavedFile,
-  exportableRuns,
-  exportBaseModel,
-  exportResults,
-  exportRunAdapter,
-  formatBytes,
-  importPicked,
-  initExchange,
-  useExchange,
-} from './exchange/state';
+import { downloadSavedFile, exportableRuns, exportBaseModel, exportResults, exportRunAdapter } from './exchange/downloads';
+import { importPicked } from './exchange/importing';
+import { clearSaved, initExchange } from './exchange/persistence';
+import { formatBytes, useExchange } from './exchange/state';
 import { methodLabel } from './runs';
 import { useApp } from './store';
 

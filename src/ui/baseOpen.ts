@@ -1,14 +1,17 @@
 // "Open a Hugging Face GPT-2 folder": the page's side. Collects the picked or dropped files
 // (a folder's, several, or one .zip), sends them to the engine worker as File objects (the
 // worker reads them through File.slice, nothing is read here), follows the progress and
-// Cancel, and keeps the outcome for the panel. Replies come through route.ts.
+// Cancel, and keeps the outcome for the panel: one request to the engine client. The runs
+// list's "base model replaced" note goes through the app port.
 import { create } from 'zustand';
-import { sendToEngine } from './engineLink';
-import type { FromWorker, OpenBaseProgress } from './worker/protocol';
+import { app } from './appPort';
+import { engine } from './engineLink';
+import type { Pending } from './worker/client';
+import type { OpenBaseProgress } from './worker/protocol';
 
 export interface BaseOpenState {
   state: 'idle' | 'loading' | 'done' | 'failed' | 'cancelled';
-  requestId: number | null;
+  requestId: string | null;
   /** What was picked ("gpt2", "gpt2.zip", "config.json + 3 more"). */
   label: string | null;
   progress: OpenBaseProgress | null;
@@ -18,7 +21,7 @@ export interface BaseOpenState {
 
 export const useBaseOpen = create<BaseOpenState>()(() => ({ state: 'idle', requestId: null, label: null, progress: null, message: null }));
 
-let nextRequest = 0;
+let pending: Pending<'open-base'> | null = null;
 
 /** What the user picked, in words. */
 export function pickedLabel(files: { name: string }[], folderName: string | null): string {
@@ -34,41 +37,31 @@ export function folderNameOf(files: File[]): string | null {
   return top || null;
 }
 
-/** Sends the files to the worker; false when there is no engine (no WebGPU). */
+/** Sends the files to the worker; false when there are none. */
 export function openBaseFiles(files: File[], folderName: string | null = folderNameOf(files)): boolean {
   if (!files.length) return false;
-  const requestId = ++nextRequest;
   const label = pickedLabel(files, folderName);
-  if (!sendToEngine({ type: 'open-base', requestId, files, folderName: folderName ?? (files.length === 1 ? files[0].name : null) })) {
-    useBaseOpen.setState({ state: 'failed', requestId, label, progress: null, message: 'the training engine is not running (this browser has no WebGPU)' });
-    return false;
-  }
-  // A load still going is replaced by the worker; its late replies are ignored (requestId).
-  useBaseOpen.setState({ state: 'loading', requestId, label, progress: null, message: null });
+  // A load still going is replaced by the worker; its late outcome is ignored (pending).
+  const p = engine().request({ type: 'open-base', files, folderName: folderName ?? (files.length === 1 ? files[0].name : null) }, (m) => {
+    if (pending === p && useBaseOpen.getState().state === 'loading') useBaseOpen.setState({ progress: m.progress });
+  });
+  pending = p;
+  useBaseOpen.setState({ state: 'loading', requestId: p.id, label, progress: null, message: null });
+  void p.result.then((r) => {
+    if (pending !== p) return;
+    pending = null;
+    if (r.ok) {
+      app().noteBaseChange(r.value.info.summary?.name ?? r.value.info.openedFrom ?? 'the opened folder', r.value.previousFingerprint, r.value.fingerprint);
+      useBaseOpen.setState({ state: 'done', progress: null, message: null });
+    } else {
+      useBaseOpen.setState({ state: r.error.kind === 'cancelled' ? 'cancelled' : 'failed', progress: null, message: r.error.message });
+    }
+  });
   return true;
 }
 
 export function cancelOpenBase() {
-  const s = useBaseOpen.getState();
-  if (s.state === 'loading' && s.requestId !== null) sendToEngine({ type: 'cancel-open-base', requestId: s.requestId });
-}
-
-type OpenReply = Extract<FromWorker, { type: 'open-base-progress' | 'open-base-done' | 'open-base-failed' }>;
-
-export function handleOpenBaseMessage(m: OpenReply) {
-  const s = useBaseOpen.getState();
-  if (m.requestId !== s.requestId) return;
-  switch (m.type) {
-    case 'open-base-progress':
-      if (s.state === 'loading') useBaseOpen.setState({ progress: m.progress });
-      break;
-    case 'open-base-done':
-      useBaseOpen.setState({ state: 'done', progress: null, message: null });
-      break;
-    case 'open-base-failed':
-      useBaseOpen.setState({ state: m.cancelled ? 'cancelled' : 'failed', progress: null, message: m.message });
-      break;
-  }
+  if (useBaseOpen.getState().state === 'loading') pending?.cancel();
 }
 
 /** "123 MB of 498 MB, 45/149 tensors" (reading and keeping say what they do instead). */

@@ -1,17 +1,16 @@
-// The page's one link to the engine worker: main.tsx connects it, every store sends its
-// commands through it. It sits below the stores so that none of them has to import another
-// just to reach the worker.
-import type { ToWorker } from './worker/protocol';
+// The page's one link to the engine: main.tsx (through route.ts) connects the client, every
+// store sends its commands and requests through it. It sits below the stores so that none
+// of them has to import another just to reach the worker; without a worker (no WebGPU) it
+// is the offline client, whose requests fail as values.
+import { offlineEngine, type EngineClient } from './worker/client';
 
-let engine: { send(m: ToWorker): void } | null = null;
+let client: EngineClient = offlineEngine;
 
-export function connectEngine(e: { send(m: ToWorker): void } | null) {
-  engine = e;
+export function setEngine(c: EngineClient | null) {
+  client = c ?? offlineEngine;
 }
 
-/** Sends a command to the engine worker; false when there is none (no WebGPU). */
-export function sendToEngine(m: ToWorker): boolean {
-  if (!engine) return false;
-  engine.send(m);
-  return true;
+/** The engine client (the offline one when there is no worker). */
+export function engine(): EngineClient {
+  return client;
 }

@@ -1,8 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
-import { connectEngine, engineCrashed, handleEvents, loadConfigFromUrl, useApp, visibilityChanged } from './store';
-import { handleWorkerMessage } from './route';
+import { connectEngine } from './route';
+import { loadConfigFromUrl, useApp, visibilityChanged } from './store';
 import { startEngine } from './worker/client';
 import './styles.css';
 
@@ -11,9 +11,10 @@ loadConfigFromUrl(window.location.search);
 // The worker owns the device, but navigator.gpu is checked here too: without it there is no
 // point starting the engine, and the page can say so at once.
 if (!('gpu' in navigator) || !navigator.gpu) {
+  connectEngine(null);
   useApp.setState({ gpu: { state: 'unavailable', reason: 'no-webgpu', message: 'navigator.gpu is missing in this browser.' } });
 } else {
-  const engine = startEngine({ onEvents: handleEvents, onMessage: handleWorkerMessage, onCrash: engineCrashed });
+  const engine = startEngine();
   connectEngine(engine);
   engine.send({ type: 'init' });
   document.addEventListener('visibilitychange', () => visibilityChanged(document.hidden));

@@ -5,8 +5,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTinyGpt2, type TinyGpt2 } from '../../scripts/tiny_gpt2_lib';
 import { Vocab } from '../data';
-import { describeProgress, handleOpenBaseMessage, openBaseFiles, pickedLabel, useBaseOpen } from './baseOpen';
-import { connectEngine } from './engineLink';
+import { describeProgress, openBaseFiles, pickedLabel, useBaseOpen } from './baseOpen';
+import { connectEngine } from './route';
+import { fakeWorker } from './worker/fakeWorker';
 import { keepFiles, keepableName } from './persist/opfs';
 import { taskIssuesFor, type BaseModel } from './worker/base';
 import { createOpenBase } from './worker/openBase';
@@ -81,9 +82,11 @@ describe('opening a picked folder in the worker', () => {
 });
 
 describe('the page side', () => {
-  it('sends File objects, follows its own request only, and says where the load is', () => {
-    const sent: ToWorker[] = [];
-    connectEngine({ send: (m) => sent.push(m) });
+  it('sends File objects, follows its own request only, and says where the load is', async () => {
+    const w = fakeWorker();
+    const sent = w.sent;
+    const handleOpenBaseMessage = w.reply;
+    connectEngine(w.client);
     const fs = filesOf(tiny);
     expect(openBaseFiles(fs, 'tiny-gpt2')).toBe(true);
     const m = sent[0] as Extract<ToWorker, { type: 'open-base' }>;
@@ -95,6 +98,7 @@ describe('the page side', () => {
     handleOpenBaseMessage({ type: 'open-base-progress', requestId: id, progress: { phase: 'weights', bytesDone: 123e6, bytesTotal: 498e6, tensorsDone: 45, tensorsTotal: 149 } });
     expect(describeProgress(useBaseOpen.getState().progress)).toBe('123 MB of 498 MB, 45/149 tensors');
     handleOpenBaseMessage({ type: 'open-base-failed', requestId: id, message: 'missing merges.txt', cancelled: false });
+    await w.settle();
     expect(useBaseOpen.getState()).toMatchObject({ state: 'failed', message: 'missing merges.txt', label: 'tiny-gpt2' });
     expect(pickedLabel([{ name: 'config.json' }, { name: 'a' }, { name: 'b' }], null)).toBe('config.json + 2 more');
     connectEngine(null);

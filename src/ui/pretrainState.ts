@@ -1,12 +1,12 @@
-// The page's side of "Pretrain a new base model": a small zustand store, the start / stop
-// commands, and the worker's replies (routed here by route.ts). It imports no other store:
-// what it needs from the app (whether a run is going) is passed in, and the effects of a
-// finished pretraining on other stores (the runs list's "base model replaced" note, the
-// exchange's fingerprint) are composed in route.ts.
+// The page's side of "Pretrain a new base model": a small zustand store and the start / stop
+// commands, one request to the engine client whose progress and outcome land here. It
+// imports no other store: what it needs from the app (whether a run is going) is passed in,
+// and the runs list's "base model replaced" note goes through the app port.
 import { create } from 'zustand';
-import { sendToEngine } from './engineLink';
+import { app } from './appPort';
+import { engine } from './engineLink';
 import { CORPUS_LABELS, describeSizes, type PretrainSettings } from './pretrainSettings';
-import type { FromWorker } from './worker/protocol';
+import type { Pending } from './worker/client';
 
 export interface PretrainState {
   state: 'idle' | 'running' | 'stopping' | 'done' | 'failed' | 'stopped';
@@ -18,52 +18,42 @@ export interface PretrainState {
   message: string;
 }
 
+let pending: Pending<'pretrain-base'> | null = null;
+
 export const usePretrain = create<PretrainState>()(() => ({ state: 'idle', settings: null, step: 0, totalSteps: 0, loss: null, etaMs: null, message: '' }));
 
-/** Sends the (already validated) settings to the worker; false when there is no engine.
+/** Sends the (already validated) settings to the worker; false when one is going already.
  *  `waitsForRun`: a run is going, so the worker starts this after it (the message says so). */
 export function startPretrain(settings: PretrainSettings, o: { waitsForRun: boolean }): boolean {
   const s = usePretrain.getState();
   if (s.state === 'running' || s.state === 'stopping') return false;
-  if (!sendToEngine({ type: 'pretrain-base', settings })) {
-    usePretrain.setState({ state: 'failed', message: 'the training engine is not running (this browser has no WebGPU)' });
-    return false;
-  }
+  const p = engine().request({ type: 'pretrain-base', settings }, (m) => {
+    usePretrain.setState((st) => (st.state === 'running' ? { step: m.step, totalSteps: m.totalSteps, loss: m.loss, etaMs: m.etaMs, message: m.message } : {}));
+  });
+  pending = p;
   usePretrain.setState({ state: 'running', settings, step: 0, totalSteps: settings.steps, loss: null, etaMs: null, message: o.waitsForRun ? 'waiting for the current run to finish' : 'starting' });
+  void p.result.then((r) => {
+    if (pending !== p) return;
+    pending = null;
+    if (r.ok) {
+      const name = pretrainedName(settings);
+      app().noteBaseChange(name, r.value.previousFingerprint, r.value.fingerprint);
+      usePretrain.setState({ state: 'done', step: r.value.info.steps ?? 0, loss: r.value.info.finalLoss ?? null, etaMs: null, message: `The base model is now ${name} (fingerprint ${r.value.fingerprint}).` });
+    } else {
+      const stopped = r.error.kind === 'cancelled';
+      usePretrain.setState({ state: stopped ? 'stopped' : 'failed', etaMs: null, message: stopped ? `Stopped: ${r.error.message}.` : r.error.message });
+    }
+  });
   return true;
 }
 
 export function stopPretrain() {
-  if (usePretrain.getState().state !== 'running') return;
-  sendToEngine({ type: 'pretrain-stop' });
+  if (usePretrain.getState().state !== 'running' || !pending) return;
+  pending.cancel();
   usePretrain.setState({ state: 'stopping', message: 'stopping' });
 }
 
 /** What the runs list calls a base pretrained with these settings. */
 export function pretrainedName(s: PretrainSettings): string {
   return `a base pretrained here (${describeSizes(s)}; ${s.steps} steps on ${CORPUS_LABELS[s.corpus]}, seed ${s.seed})`;
-}
-
-/** What the runs list calls the base being pretrained now. */
-export function currentPretrainName(): string {
-  const settings = usePretrain.getState().settings;
-  return settings ? pretrainedName(settings) : 'a base pretrained here';
-}
-
-export type PretrainReply = Extract<FromWorker, { type: 'pretrain-progress' | 'pretrain-done' | 'pretrain-failed' }>;
-
-export function handlePretrainMessage(m: PretrainReply) {
-  switch (m.type) {
-    case 'pretrain-progress':
-      usePretrain.setState((s) => (s.state === 'running' ? { step: m.step, totalSteps: m.totalSteps, loss: m.loss, etaMs: m.etaMs, message: m.message } : {}));
-      break;
-    case 'pretrain-done': {
-      const name = currentPretrainName();
-      usePretrain.setState({ state: 'done', step: m.info.steps ?? 0, loss: m.info.finalLoss ?? null, etaMs: null, message: `The base model is now ${name} (fingerprint ${m.fingerprint}).` });
-      break;
-    }
-    case 'pretrain-failed':
-      usePretrain.setState({ state: m.stopped ? 'stopped' : 'failed', etaMs: null, message: m.stopped ? `Stopped: ${m.message}.` : m.message });
-      break;
-  }
 }

@@ -4,10 +4,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { ModelConfig } from '../model/params';
 import { defaultConfig, type RunConfig } from '../train/config';
 import { PRESETS } from './settings';
-import { handleWorkerMessage } from './route';
+import { connectEngine } from './route';
 import { isLargeModel, memoryBudget, runEta, runFit, sizePreset } from './sizing';
-import { connectEngine, setConfig, startRun, useApp } from './store';
-import type { BaseInfo, ToWorker } from './worker/protocol';
+import { setConfig, startRun, useApp } from './store';
+import { fakeWorker } from './worker/fakeWorker';
+import type { BaseInfo, FromWorker, ToWorker } from './worker/protocol';
 
 const GPT2: ModelConfig = { vocabSize: 50257, contextLength: 1024, nLayer: 12, nHead: 12, nEmbd: 768 };
 const TINY: ModelConfig = { vocabSize: 80, contextLength: 32, nLayer: 2, nHead: 4, nEmbd: 64 };
@@ -90,9 +91,12 @@ describe('the store with a large base', () => {
   const adapter = (isFallbackAdapter: boolean) =>
     handleWorkerMessage({ type: 'adapter', description: 't', report: { vendor: 'v', architecture: 'a', device: '', description: '', isFallbackAdapter, features: [], limits: hardware.limits } });
   let sent: ToWorker[];
+  let handleWorkerMessage: (m: FromWorker) => void;
   beforeEach(() => {
-    sent = [];
-    connectEngine({ send: (m) => sent.push(m) });
+    const w = fakeWorker();
+    sent = w.sent;
+    handleWorkerMessage = w.reply;
+    connectEngine(w.client);
     useApp.setState({ runs: [], activeRunId: null, config: defaultConfig(), notices: [], runRefusal: null, base: { state: 'waiting', message: '', fraction: 0, info: null } });
   });
 

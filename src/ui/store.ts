@@ -1,8 +1,8 @@
 // The page's state (zustand): the WebGPU status, the base model, the run configuration
 // (mirrored in the URL), the user's file, notices, and every run with its recorded metrics.
-// Commands go to the engine worker through engineLink.ts; the worker's replies come back
-// through route.ts (handleWorkerMessage), which hands this store its own (handleAppMessage)
-// and step events (handleEvents). This store imports no other store.
+// Commands go to the engine worker through the client (engineLink.ts); the worker's events
+// (device, base model, runs) come back to handleEngineEvent, which route.ts subscribes.
+// This store imports no other store; appPort is what the others may ask of it.
 import { create } from 'zustand';
 import { decodeTextBytes, DataError, minCharsForSeqLen } from '../data';
 import type { AdapterReport } from '../gpu/device';
@@ -11,12 +11,10 @@ import type { RunEvent } from '../train/events';
 import { applyEvent, isActive, newRun, setPaused, type RunRecord } from './runs';
 import { configFromUrl, FILE_TASK_PREFIX, fileTaskName, presetByName, urlQueryOf, type PresetName } from './settings';
 import { formatBytes, isLargeModel, memoryBudget, runEta, runFit, sizePreset, type Budget, type Measured } from './sizing';
-import { sendToEngine } from './engineLink';
-import type { ExchangeFromWorker } from './exchange/messages';
-import type { ExperimentFromWorker } from './experiments/messages';
-import type { ControlAction, BaseInfo, FromWorker } from './worker/protocol';
-
-export { connectEngine, sendToEngine } from './engineLink';
+import type { AppPort } from './appPort';
+import { engine } from './engineLink';
+import { BASE_CHANGE_PREFIX, baseChangeRecord } from './exchange/records';
+import type { ControlAction, BaseInfo, EngineEvent } from './worker/protocol';
 
 export type GpuStatus =
   | { state: 'probing' }
@@ -82,7 +80,7 @@ const set = useApp.setState;
 /** "Use the default base model": the worker forgets the chosen (imported or pretrained)
  *  base, here and in this browser's storage, and loads the shipped one. */
 export function restoreDefaultBase() {
-  if (sendToEngine({ type: 'reset-base' })) set((s) => ({ base: { ...s.base, state: 'loading', message: 'loading the default base model', fraction: 0 } }));
+  if (engine().send({ type: 'reset-base' })) set((s) => ({ base: { ...s.base, state: 'loading', message: 'loading the default base model', fraction: 0 } }));
 }
 
 /** The host's memory in GB as the browser reports it (Chrome, Edge: rounded, and capped in some versions). */
@@ -214,7 +212,7 @@ export function startRun(): string | null {
   const run: RunRecord = { ...newRun(id, describeChange(prev?.config ?? null, config), config), baseFingerprint: s.base.info?.fingerprint };
   set({ runs: [...s.runs, run], activeRunId: id, autoPaused: false, deviceLost: null, runRefusal: null });
   const userText = config.task.startsWith(FILE_TASK_PREFIX) && s.userFile ? { name: s.userFile.name, text: s.userFile.text } : undefined;
-  sendToEngine({ type: 'start', runId: id, config, userText });
+  engine().send({ type: 'start', runId: id, config, userText });
   return id;
 }
 
@@ -222,14 +220,14 @@ export function control(action: ControlAction) {
   const s = get();
   const run = activeRun(s);
   if (!run || !isActive(run)) return;
-  sendToEngine({ type: 'control', runId: run.id, action });
+  engine().send({ type: 'control', runId: run.id, action });
   const now = performance.now();
   if (action === 'pause' || action === 'resume') {
     set({ runs: s.runs.map((r) => (r.id === run.id ? setPaused(r, action === 'pause', now) : r)), autoPaused: false });
   } else if (action === 'step' && run.state !== 'paused') {
     // Step means "pause, then one step": the worker lets exactly one through while paused.
-    sendToEngine({ type: 'control', runId: run.id, action: 'pause' });
-    sendToEngine({ type: 'control', runId: run.id, action: 'step' });
+    engine().send({ type: 'control', runId: run.id, action: 'pause' });
+    engine().send({ type: 'control', runId: run.id, action: 'step' });
     set({ runs: s.runs.map((r) => (r.id === run.id ? setPaused(r, true, now) : r)) });
   }
 }
@@ -297,14 +295,11 @@ export function handleEvents(events: RunEvent[]) {
 
 const updateRun = (id: string, f: (r: RunRecord) => RunRecord) => set((s) => ({ runs: s.runs.map((r) => (r.id === id ? f(r) : r)) }));
 
-/** The worker's replies this store owns; route.ts sends the others to their stores. */
-export type AppMessage = Exclude<
-  FromWorker,
-  { type: 'event' } | ExchangeFromWorker | ExperimentFromWorker | { type: 'pretrain-progress' | 'pretrain-done' | 'pretrain-failed' | 'open-base-progress' | 'open-base-done' | 'open-base-failed' }
->;
-
-export function handleAppMessage(m: AppMessage) {
+export function handleEngineEvent(m: EngineEvent) {
   switch (m.type) {
+    case 'run-events':
+      handleEvents(m.events);
+      break;
     case 'adapter':
       set({ gpu: { state: 'ok', report: m.report, description: m.description } });
       break;
@@ -339,15 +334,19 @@ export function handleAppMessage(m: AppMessage) {
       updateRun(m.summary.runId, (r) => ({ ...r, summary: m.summary, mass: m.mass, state: m.summary.state, message: m.summary.message ?? r.message }));
       break;
     case 'run-failed':
-      if (m.message.startsWith('replaced by a newer run')) {
-        set((s) => ({ runs: s.runs.filter((r) => r.id !== m.runId) }));
-      } else {
-        updateRun(m.runId, (r) => ({ ...r, state: 'error', message: m.message }));
-      }
+      if (m.replaced) set((s) => ({ runs: s.runs.filter((r) => r.id !== m.runId) }));
+      else updateRun(m.runId, (r) => ({ ...r, state: 'error', message: m.message }));
       break;
     case 'device-lost':
       set({ deviceLost: m.message });
       break;
+    case 'crashed':
+      engineCrashed(m.message);
+      break;
+    default: {
+      const unhandled: never = m;
+      throw new Error(`unknown engine event ${JSON.stringify(unhandled)}`);
+    }
   }
 }
 
@@ -358,3 +357,35 @@ export function engineCrashed(message: string) {
   const run = activeRun(s);
   if (run && isActive(run)) updateRun(run.id, (r) => ({ ...r, state: 'error', message }));
 }
+
+// ------------------------------------------------------------------ for the other stores
+
+let noteCounter = 0;
+
+/** What the exchange, experiment, pretraining and base-opening stores may ask of this one. */
+export const appPort: AppPort = {
+  runs: () => get().runs,
+  addRuns: (runs, where) => set((s) => ({ runs: where === 'first' ? [...runs, ...s.runs] : [...s.runs, ...runs] })),
+  removeRuns: (ids) => set((s) => ({ runs: s.runs.filter((r) => !ids.has(r.id) || isActive(r)) })),
+  onRunsChange: (f) =>
+    useApp.subscribe((s, prev) => {
+      if (s.runs !== prev.runs) f(s.runs);
+    }),
+  config: () => get().config,
+  setConfig,
+  userText: () => {
+    const { config, userFile } = get();
+    return config.task.startsWith(FILE_TASK_PREFIX) && userFile && fileTaskName(userFile.name) === config.task ? { name: userFile.name, text: userFile.text } : undefined;
+  },
+  startRun: () => {
+    const runId = startRun();
+    return runId ? { ok: true, runId } : { ok: false, error: get().fileError ?? get().runRefusal ?? 'the run could not start (is WebGPU available?)' };
+  },
+  gpuReady: () => get().gpu.state === 'ok',
+  baseInfo: () => get().base.info,
+  notify: addNotice,
+  noteBaseChange: (name, previous, fingerprint) => {
+    const id = `${BASE_CHANGE_PREFIX}${++noteCounter}-${Date.now().toString(36)}`;
+    set((s) => ({ runs: [...s.runs, baseChangeRecord(id, { ...s.config }, name, previous, fingerprint)] }));
+  },
+};

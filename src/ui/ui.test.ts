@@ -8,10 +8,11 @@ import { Rng } from '../util/rng';
 import { applyEvent, costPoints, newRun, prefixSweep, progressOf, seriesOf, setPaused, type RunRecord } from './runs';
 import { BUILTIN_TASKS, configFromUrl, PREFIX_STOPS, prefixStopIndex, urlQueryOf } from './settings';
 import {
-  commitPrefixLength, connectEngine, control, handleEvents, loadUserFile, setConfig, startRun, useApp, visibilityChanged,
+  commitPrefixLength, control, handleEvents, loadUserFile, setConfig, startRun, useApp, visibilityChanged,
 } from './store';
-import { handleWorkerMessage } from './route';
-import type { ToWorker } from './worker/protocol';
+import { connectEngine } from './route';
+import { fakeWorker } from './worker/fakeWorker';
+import type { FromWorker, ToWorker } from './worker/protocol';
 
 const step = (runId: string, s: number, loss: number, total = 10): StepMetrics => ({
   type: 'step', runId, step: s, totalSteps: total, trainLoss: loss, lr: 1e-3, gradNorm: 1, tokensPerSec: s > 1 ? 100 : null, msPerStep: s > 1 ? 10 : null, gpuBytes: 0,
@@ -152,9 +153,12 @@ describe('loss against prefix length', () => {
 
 describe('store', () => {
   let sent: ToWorker[];
+  let handleWorkerMessage: (m: FromWorker) => void;
   beforeEach(() => {
-    sent = [];
-    connectEngine({ send: (m) => sent.push(m) });
+    const w = fakeWorker();
+    sent = w.sent;
+    handleWorkerMessage = w.reply;
+    connectEngine(w.client);
     useApp.setState({ runs: [], activeRunId: null, config: defaultConfig(), userFile: null, fileError: null, autoPaused: false });
     handleWorkerMessage({
       type: 'adapter', description: 'test',
@@ -217,7 +221,7 @@ describe('store', () => {
   it('drops a run the worker replaced before it began and records failures', () => {
     const a = startRun()!;
     const b = startRun()!;
-    handleWorkerMessage({ type: 'run-failed', runId: a, message: 'replaced by a newer run before it started' });
+    handleWorkerMessage({ type: 'run-failed', runId: a, message: 'replaced by a newer run before it started', replaced: true });
     handleWorkerMessage({ type: 'run-failed', runId: b, message: 'boom' });
     expect(useApp.getState().runs.map((r) => [r.id, r.state, r.message])).toEqual([[b, 'error', 'boom']]);
   });

@@ -26,12 +26,14 @@ import { defaultConfig, type RunConfig } from '../../train/config';
 import { Rng } from '../../util/rng';
 import { memoryStore, openSavedStore } from '../persist/db';
 import { finalValLoss, newRun, prefixSweep, type RunRecord } from '../runs';
-import { handleWorkerMessage } from '../route';
-import { connectEngine, useApp } from '../store';
-import type { ToWorker } from '../worker/protocol';
+import { connectEngine } from '../route';
+import { useApp } from '../store';
+import { fakeWorker } from '../worker/fakeWorker';
 import { classifyCheckpoint, configForAdapter, readPicked, RESULT_FILE, resultsDocument, runBundle, runBundleName } from './bundle';
 import { baseChangeRecord, fromSavedRun, importedRunRecord, restoreRuns, shouldSave, toSavedRun } from './records';
-import { importPicked, initExchange, useExchange } from './state';
+import { importPicked } from './importing';
+import { initExchange } from './persistence';
+import { useExchange } from './state';
 import { validationSeed } from './worker';
 
 // Odd sizes (d = 5, 3 heads, vocabulary of 8) so a swapped axis cannot go unnoticed.
@@ -287,9 +289,11 @@ describe('the saved store', () => {
 });
 
 describe('importing on the page (fake engine)', () => {
-  const sent: ToWorker[] = [];
+  const w = fakeWorker();
+  const sent = w.sent;
+  const handleWorkerMessage = w.reply;
   beforeAll(async () => {
-    connectEngine({ send: (m) => void sent.push(m) });
+    connectEngine(w.client);
     await initExchange(); // Node has no IndexedDB: the in-memory store, with a notice
     expect(useExchange.getState().persistent).toBe(false);
     expect(useApp.getState().notices.some((n) => n.text.includes('Runs cannot be saved in this browser'))).toBe(true);

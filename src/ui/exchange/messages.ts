@@ -24,5 +24,3 @@ export type ExchangeFromWorker =
   | { type: 'imported-base'; requestId: number; info: BaseInfo; fingerprint: string; previousFingerprint: string | null }
   /** Any refusal (a CheckpointError's message) or failure; nothing was changed. */
   | { type: 'exchange-failed'; requestId: number; message: string };
-
-export const EXCHANGE_REPLY_TYPES: readonly ExchangeFromWorker['type'][] = ['exported', 'imported-adapter', 'imported-base', 'exchange-failed'];

@@ -51,15 +51,3 @@ export type ExperimentFromWorker =
   /** adaptedError: why the adapted model could not generate (the base's text still stands). */
   | { type: 'generated'; requestId: number; base: string; adapted: string | null; adaptedError: string | null }
   | { type: 'generate-failed'; requestId: number; message: string };
-
-export const EXPERIMENT_REPLY_TYPES: readonly ExperimentFromWorker['type'][] = [
-  'experiment-started',
-  'experiment-progress',
-  'experiment-point',
-  'experiment-finished',
-  'experiment-failed',
-  'generate-started',
-  'generate-token',
-  'generated',
-  'generate-failed',
-];

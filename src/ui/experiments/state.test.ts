@@ -6,18 +6,22 @@ import type { ApproxPoint } from '../../experiments/approx_error';
 import type { AdapterReport } from '../../gpu/device';
 import { defaultConfig } from '../../train/config';
 import type { RunState } from '../../train/events';
-import { handleWorkerMessage } from '../route';
-import { connectEngine, handleEvents, setConfig, startRun, useApp } from '../store';
-import type { ToWorker } from '../worker/protocol';
+import { connectEngine } from '../route';
+import { handleEvents, setConfig, startRun, useApp } from '../store';
+import { fakeWorker, type FakeWorker } from '../worker/fakeWorker';
+import type { FromWorker, ToWorker } from '../worker/protocol';
 import { TINY_APPROX } from './logic';
 import { generateText, startApprox, startSweep, stopJob, stopSweep, useExperiments } from './state';
 
 let sent: ToWorker[] = [];
+let w: FakeWorker;
+const handleWorkerMessage = (m: FromWorker) => w.reply(m);
 const starts = () => sent.filter((m): m is Extract<ToWorker, { type: 'start' }> => m.type === 'start');
 
 beforeEach(() => {
-  sent = [];
-  connectEngine({ send: (m) => sent.push(m) });
+  w = fakeWorker();
+  sent = w.sent;
+  connectEngine(w.client);
   useApp.setState({
     runs: [], activeRunId: null, config: { ...defaultConfig(), method: 'prefix', prefixLength: 5 }, userFile: null, fileError: null, autoPaused: false,
     gpu: { state: 'ok', report: { isFallbackAdapter: true } as AdapterReport, description: 'test' },
@@ -82,7 +86,7 @@ describe('prefix-length sweep', () => {
 
     startSweep();
     const id = starts()[1].runId;
-    handleWorkerMessage({ type: 'run-failed', runId: id, message: 'replaced by a newer run before it started' });
+    handleWorkerMessage({ type: 'run-failed', runId: id, message: 'replaced by a newer run before it started', replaced: true });
     expect(useExperiments.getState().sweep).toMatchObject({ status: 'stopped', message: 'another run replaced the sweep' });
   });
 
@@ -98,7 +102,7 @@ describe('prefix-length sweep', () => {
 });
 
 describe('experiment and generation replies', () => {
-  it('an approximation job: queued, running, points in order, stopped', () => {
+  it('an approximation job: queued, running, points in order, stopped', async () => {
     expect(startApprox({ ...TINY_APPROX, maps: ['elu1'], methods: ['closed'] })).toBe(true);
     const start = sent[0];
     expect(start).toMatchObject({ type: 'experiment-start', kind: 'approx', config: { d: 4, maxM: 256, maps: ['elu1'], methods: ['closed'] } });
@@ -115,6 +119,7 @@ describe('experiment and generation replies', () => {
     stopJob('approx');
     expect(sent[sent.length - 1]).toEqual({ type: 'experiment-stop', jobId });
     handleWorkerMessage({ type: 'experiment-finished', jobId, aborted: true, elapsedMs: 5 });
+    await w.settle();
     expect(useExperiments.getState().approx.status).toBe('stopped');
     // Unreadable settings: nothing is sent, the errors are kept for the panel.
     expect(startApprox({ ...TINY_APPROX, d: 'x' })).toBe(false);
@@ -122,7 +127,7 @@ describe('experiment and generation replies', () => {
     expect(useExperiments.getState().approx.errors[0]).toMatch(/^Head dimension d/);
   });
 
-  it('generation asks for the newest finished run and streams both texts', () => {
+  it('generation asks for the newest finished run and streams both texts', async () => {
     startRun();
     finish(starts()[0].runId, 'done');
     const runId = starts()[0].runId;
@@ -134,6 +139,7 @@ describe('experiment and generation replies', () => {
     for (const [which, t] of [['base', 'x'], ['base', 'y'], ['adapted', 'z']] as const) handleWorkerMessage({ type: 'generate-token', requestId, which, text: t });
     expect(useExperiments.getState().gen).toMatchObject({ status: 'running', base: 'xy', adapted: 'z', adaptedMethod: 'prefix m=5' });
     handleWorkerMessage({ type: 'generated', requestId, base: 'xyw', adapted: 'zzz', adaptedError: null });
+    await w.settle();
     expect(useExperiments.getState().gen).toMatchObject({ status: 'done', base: 'xyw', adapted: 'zzz' });
     expect(generateText({ prompt: 'ab', maxNewTokens: '0', temperature: '0', topK: '0', seed: '7' })).toBe(false);
     expect(useExperiments.getState().gen.error).toMatch(/^Characters to generate/);

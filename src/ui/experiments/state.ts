@@ -1,18 +1,17 @@
 // The experiment panels' state and actions (a small zustand store beside the app's): the
 // approximation-error and NTK-regime jobs with their streamed points and progress, the
 // prefix-length sweep (a chain of ordinary runs through the app store), and generated text.
-// Commands go to the engine worker through engineLink.ts; replies come back through
-// route.ts → handleExperimentMessage. The sweep drives the app store (setConfig, startRun);
-// the app store does not import this one (route.ts composes them).
+// Jobs and generation are requests to the engine client, whose progress and outcome land
+// here. The sweep drives the app store's runs through the app port (appPort.ts).
 import { create } from 'zustand';
 import type { ApproxPoint } from '../../experiments/approx_error';
 import type { NtkRegimePoint } from '../../experiments/ntk_regime';
+import { app } from '../appPort';
 import { isActive } from '../runs';
-import { sendToEngine } from '../engineLink';
-import { setConfig, startRun, useApp } from '../store';
+import { engine } from '../engineLink';
+import type { Pending } from '../worker/client';
+import type { EngineRequest, ProgressOf } from '../worker/protocol';
 import { approxConfigOf, lastAdaptedRun, ntkConfigOf, sweepLengths, type ApproxForm, type NtkForm, type Parsed } from './logic';
-import type { ToWorker } from '../worker/protocol';
-import type { ExperimentFromWorker } from './messages';
 
 export type JobStatus = 'idle' | 'queued' | 'running' | 'done' | 'stopped' | 'failed';
 
@@ -25,6 +24,8 @@ export interface JobState<P> {
   done: number;
   total: number;
   label: string;
+  /** Stop was pressed; the job ends after its current point or step. */
+  stopping: boolean;
   /** performance.now() when the job left the queue. */
   startedAt: number | null;
   elapsedMs: number | null;
@@ -44,7 +45,7 @@ export interface SweepState {
 }
 
 export interface GenerationState {
-  requestId: number | null;
+  requestId: string | null;
   status: 'idle' | 'queued' | 'running' | 'done' | 'failed';
   prompt: string;
   base: string;
@@ -65,7 +66,7 @@ export interface ExperimentsState {
 }
 
 function idleJob<P>(): JobState<P> {
-  return { id: null, status: 'idle', note: '', points: [], done: 0, total: 0, label: '', startedAt: null, elapsedMs: null, errors: [] };
+  return { id: null, status: 'idle', note: '', points: [], done: 0, total: 0, label: '', stopping: false, startedAt: null, elapsedMs: null, errors: [] };
 }
 
 const IDLE_GEN: GenerationState = { requestId: null, status: 'idle', prompt: '', base: '', adapted: '', adaptedRun: null, adaptedMethod: null, adaptedError: null, unknown: [], error: null };
@@ -81,9 +82,7 @@ const getX = useExperiments.getState;
 const setX = useExperiments.setState;
 
 type Slot = 'approx' | 'ntk';
-let jobCounter = 0;
-
-const NO_ENGINE = 'The training engine is not running (WebGPU is unavailable in this browser).';
+const jobs: Record<Slot, Pending<'experiment-start'> | null> = { approx: null, ntk: null };
 
 export function isBusy(s: JobStatus): boolean {
   return s === 'queued' || s === 'running';
@@ -95,42 +94,66 @@ function patchJob(slot: Slot, p: Partial<JobState<never>>) {
 
 // ------------------------------------------------------------------ experiments
 
+/** What one progress message of a job changes in its slot. */
+function jobProgress(slot: Slot, m: ProgressOf<'experiment-start'>) {
+  const j = getX()[slot];
+  switch (m.type) {
+    case 'experiment-started':
+      patchJob(slot, { status: 'running', note: m.note, startedAt: performance.now(), label: j.stopping ? j.label : 'starting' });
+      break;
+    case 'experiment-progress':
+      // A job being stopped keeps saying so until it ends.
+      if (j.status === 'running') patchJob(slot, { done: m.done, total: m.total, label: j.stopping ? j.label : m.label });
+      break;
+    case 'experiment-point':
+      if (m.kind === 'approx' && slot === 'approx') setX((s) => ({ approx: { ...s.approx, points: [...s.approx.points, m.point] } }));
+      if (m.kind === 'ntk-regime' && slot === 'ntk') setX((s) => ({ ntk: { ...s.ntk, points: [...s.ntk.points, m.point] } }));
+      break;
+  }
+}
+
 /** Starts an experiment job in `slot` from parsed settings: their errors, or a queued job
- *  and the worker message `start` builds; false when nothing started. */
-function startJob<C>(slot: Slot, parsed: Parsed<C>, start: (jobId: string, config: C) => ToWorker): boolean {
+ *  whose progress and outcome fill the slot; false when the settings were refused. */
+function startJob<C>(slot: Slot, parsed: Parsed<C>, request: (config: C) => Extract<EngineRequest, { type: 'experiment-start' }>): boolean {
   if (!parsed.ok) {
     patchJob(slot, { errors: parsed.errors });
     return false;
   }
-  const jobId = `${slot}-${++jobCounter}`;
-  setX({ [slot]: { ...idleJob(), id: jobId, status: 'queued' } } as Partial<ExperimentsState>);
-  if (!sendToEngine(start(jobId, parsed.value))) {
-    patchJob(slot, { status: 'failed', errors: [NO_ENGINE] });
-    return false;
-  }
+  const p = engine().request(request(parsed.value), (m) => {
+    if (jobs[slot] === p) jobProgress(slot, m);
+  });
+  jobs[slot] = p;
+  setX({ [slot]: { ...idleJob(), id: p.id, status: 'queued' } } as Partial<ExperimentsState>);
+  void p.result.then((r) => {
+    if (jobs[slot] !== p) return;
+    jobs[slot] = null;
+    if (r.ok) patchJob(slot, { status: 'done', elapsedMs: r.value.elapsedMs, label: 'done', stopping: false });
+    else if (r.error.kind === 'cancelled') patchJob(slot, { status: 'stopped', label: 'stopped', stopping: false });
+    else patchJob(slot, { status: 'failed', errors: [r.error.message], stopping: false });
+  });
   return true;
 }
 
 export function startApprox(form: ApproxForm): boolean {
-  return startJob('approx', approxConfigOf(form), (jobId, config) => ({ type: 'experiment-start', jobId, kind: 'approx', config }));
+  return startJob('approx', approxConfigOf(form), (config) => ({ type: 'experiment-start', kind: 'approx', config }));
 }
 
 export function startNtk(form: NtkForm): boolean {
-  return startJob('ntk', ntkConfigOf(form), (jobId, config) => ({ type: 'experiment-start', jobId, kind: 'ntk-regime', config }));
+  return startJob('ntk', ntkConfigOf(form), (config) => ({ type: 'experiment-start', kind: 'ntk-regime', config }));
 }
 
 export function stopJob(slot: Slot) {
   const j = getX()[slot];
-  if (!j.id || !isBusy(j.status)) return;
-  sendToEngine({ type: 'experiment-stop', jobId: j.id });
+  const p = jobs[slot];
+  if (!p || !isBusy(j.status)) return;
+  p.cancel();
   // A queued job never starts; a running one ends after its current point or step.
-  if (j.status === 'queued') patchJob(slot, { status: 'stopped' });
-  else patchJob(slot, { label: 'stopping after the current step…' });
-}
-
-function slotOf(jobId: string): Slot | null {
-  for (const slot of ['approx', 'ntk'] as const) if (getX()[slot].id === jobId) return slot;
-  return null;
+  if (j.status === 'queued') {
+    jobs[slot] = null;
+    patchJob(slot, { status: 'stopped' });
+  } else {
+    patchJob(slot, { label: 'stopping after the current step…', stopping: true });
+  }
 }
 
 // ------------------------------------------------------------------ prefix-length sweep
@@ -145,34 +168,35 @@ function endSweep(status: SweepState['status'], message: string | null) {
   unsubscribe = null;
   setX({ sweep: { ...sw, status, message } });
   // Stopped early: the setting goes back to what the user had chosen (unless they changed it since).
-  const m = useApp.getState().config.prefixLength;
-  if (status !== 'done' && m === sw.ms[sw.index] && m !== sw.max) setConfig({ prefixLength: sw.max });
+  const m = app().config().prefixLength;
+  if (status !== 'done' && m === sw.ms[sw.index] && m !== sw.max) app().setConfig({ prefixLength: sw.max });
 }
 
 function startSweepRun(i: number): boolean {
   const sw = getX().sweep;
   advancing = true;
-  let id: string | null = null;
+  let started: ReturnType<ReturnType<typeof app>['startRun']>;
   try {
-    setConfig({ method: 'prefix', prefixLength: sw.ms[i] });
-    id = startRun();
+    app().setConfig({ method: 'prefix', prefixLength: sw.ms[i] });
+    started = app().startRun();
   } finally {
     advancing = false;
   }
-  if (!id) {
-    endSweep('failed', useApp.getState().fileError ?? 'the run could not start (is WebGPU available?)');
+  if (!started.ok) {
+    endSweep('failed', started.error);
     return false;
   }
+  const id = started.runId;
   setX({ sweep: { ...getX().sweep, index: i, runIds: [...getX().sweep.runIds, id] } });
   return true;
 }
 
 /** Watches the sweep's current run: when it ends, the next m starts (or the sweep ends). */
-function onAppChange() {
+function onRunsChange() {
   const sw = getX().sweep;
   if (advancing || sw.status !== 'running') return;
   const id = sw.runIds[sw.index];
-  const run = useApp.getState().runs.find((r) => r.id === id);
+  const run = app().runs().find((r) => r.id === id);
   if (!run) {
     endSweep('stopped', 'another run replaced the sweep');
     return;
@@ -192,11 +216,10 @@ function onAppChange() {
 /** Prefix tuning at m = 1, 2, 4, … up to the prefix-length setting, one run after another
  *  with the current settings; each finished run adds its point to "Loss against prefix length". */
 export function startSweep(): boolean {
-  const app = useApp.getState();
   if (getX().sweep.status === 'running') return false;
-  const max = app.config.prefixLength;
+  const max = app().config().prefixLength;
   const ms = sweepLengths(max);
-  if (app.gpu.state !== 'ok') {
+  if (!app().gpuReady()) {
     setX({ sweep: { ...getX().sweep, status: 'failed', message: 'WebGPU is not ready yet' } });
     return false;
   }
@@ -206,7 +229,7 @@ export function startSweep(): boolean {
   }
   setX({ sweep: { status: 'running', ms, index: 0, runIds: [], max, message: null } });
   unsubscribe?.();
-  unsubscribe = useApp.subscribe(onAppChange);
+  unsubscribe = app().onRunsChange(onRunsChange);
   return startSweepRun(0);
 }
 
@@ -215,8 +238,8 @@ export function stopSweep() {
   const sw = getX().sweep;
   if (sw.status !== 'running') return;
   const id = sw.runIds[sw.index];
-  const run = useApp.getState().runs.find((r) => r.id === id);
-  if (run && isActive(run)) sendToEngine({ type: 'control', runId: id, action: 'stop' });
+  const run = app().runs().find((r) => r.id === id);
+  if (run && isActive(run)) engine().send({ type: 'control', runId: id, action: 'stop' });
   endSweep('stopped', `stopped at m = ${sw.ms[sw.index]}`);
 }
 
@@ -232,7 +255,7 @@ export interface GenerateForm {
 
 export const DEFAULT_GENERATE: Readonly<GenerateForm> = Object.freeze({ prompt: 'Call me ', maxNewTokens: '40', temperature: '0.8', topK: '0', seed: '1' });
 
-let requestCounter = 0;
+let generation: Pending<'generate'> | null = null;
 
 function readGenerateForm(f: GenerateForm): { ok: true; value: { maxNewTokens: number; temperature: number; topK: number; seed: number } } | { ok: false; error: string } {
   const num = (raw: string) => (raw.trim() === '' ? NaN : Number(raw));
@@ -254,57 +277,20 @@ export function generateText(f: GenerateForm): boolean {
     setX({ gen: { ...getX().gen, status: getX().gen.status === 'running' || getX().gen.status === 'queued' ? getX().gen.status : 'failed', error: r.error } });
     return false;
   }
-  const run = lastAdaptedRun(useApp.getState().runs);
-  const requestId = ++requestCounter;
-  setX({ gen: { ...IDLE_GEN, requestId, status: 'queued', prompt: f.prompt, adaptedRun: run?.name ?? null } });
-  if (!sendToEngine({ type: 'generate', requestId, runId: run?.id ?? null, prompt: f.prompt, ...r.value })) {
-    setX({ gen: { ...getX().gen, status: 'failed', error: NO_ENGINE } });
-    return false;
-  }
+  const run = lastAdaptedRun(app().runs());
+  const mine = (s: ExperimentsState) => generation === p && s.gen.requestId === p.id;
+  const p = engine().request({ type: 'generate', runId: run?.id ?? null, prompt: f.prompt, ...r.value }, (m) => {
+    if (!mine(getX())) return;
+    if (m.type === 'generate-started') setX((s) => ({ gen: { ...s.gen, status: 'running', adaptedMethod: m.adapted, unknown: m.unknown } }));
+    else setX((s) => ({ gen: { ...s.gen, [m.which]: s.gen[m.which] + m.text } }));
+  });
+  generation = p;
+  setX({ gen: { ...IDLE_GEN, requestId: p.id, status: 'queued', prompt: f.prompt, adaptedRun: run?.name ?? null } });
+  void p.result.then((res) => {
+    if (!mine(getX())) return;
+    generation = null;
+    if (res.ok) setX((s) => ({ gen: { ...s.gen, status: 'done', base: res.value.base, adapted: res.value.adapted ?? '', adaptedError: res.value.adaptedError } }));
+    else setX((s) => ({ gen: { ...s.gen, status: 'failed', error: res.error.message } }));
+  });
   return true;
-}
-
-// ------------------------------------------------------------------ from the worker
-
-export function handleExperimentMessage(m: ExperimentFromWorker) {
-  switch (m.type) {
-    case 'experiment-started': {
-      const slot = slotOf(m.jobId);
-      if (slot) patchJob(slot, { status: 'running', note: m.note, startedAt: performance.now(), label: 'starting' });
-      break;
-    }
-    case 'experiment-progress': {
-      const slot = slotOf(m.jobId);
-      // A job being stopped keeps saying so until it ends.
-      if (slot && getX()[slot].status === 'running') patchJob(slot, { done: m.done, total: m.total, label: getX()[slot].label.startsWith('stopping') ? getX()[slot].label : m.label });
-      break;
-    }
-    case 'experiment-point': {
-      if (m.kind === 'approx' && getX().approx.id === m.jobId) setX((s) => ({ approx: { ...s.approx, points: [...s.approx.points, m.point] } }));
-      if (m.kind === 'ntk-regime' && getX().ntk.id === m.jobId) setX((s) => ({ ntk: { ...s.ntk, points: [...s.ntk.points, m.point] } }));
-      break;
-    }
-    case 'experiment-finished': {
-      const slot = slotOf(m.jobId);
-      if (slot) patchJob(slot, { status: m.aborted ? 'stopped' : 'done', elapsedMs: m.elapsedMs, label: m.aborted ? 'stopped' : 'done' });
-      break;
-    }
-    case 'experiment-failed': {
-      const slot = slotOf(m.jobId);
-      if (slot) patchJob(slot, { status: 'failed', errors: [m.message] });
-      break;
-    }
-    case 'generate-started':
-      if (getX().gen.requestId === m.requestId) setX((s) => ({ gen: { ...s.gen, status: 'running', adaptedMethod: m.adapted, unknown: m.unknown } }));
-      break;
-    case 'generate-token':
-      if (getX().gen.requestId === m.requestId) setX((s) => ({ gen: { ...s.gen, [m.which]: s.gen[m.which] + m.text } }));
-      break;
-    case 'generated':
-      if (getX().gen.requestId === m.requestId) setX((s) => ({ gen: { ...s.gen, status: 'done', base: m.base, adapted: m.adapted ?? '', adaptedError: m.adaptedError } }));
-      break;
-    case 'generate-failed':
-      if (getX().gen.requestId === m.requestId) setX((s) => ({ gen: { ...s.gen, status: 'failed', error: m.message } }));
-      break;
-  }
 }

@@ -6,19 +6,16 @@ import { createBrowserGpu } from '../../gpu/browser';
 import { describeAdapter } from '../../gpu/device';
 import { GpuError } from '../../gpu/errors';
 import type { Gpu } from '../../gpu/runtime';
-import { createTask, fetchReader, isSyntheticName, TextTask, type Task } from '../../data';
+import { fetchReader } from '../../data';
 import type { GptGpu } from '../../model/gpt';
-import { countParams } from '../../model/params';
-import { buildAdaptedModel } from '../../train/adapt';
 import type { RunConfig } from '../../train/config';
 import { RunControl } from '../../train/control';
-import { train } from '../../train/trainer';
 import { createExchange } from '../exchange/worker';
 import { createExperiments } from '../experiments/worker';
-import { forgetChosenBase, keepChosenBase, loadBaseModel, syntheticFor, type BaseModel } from './base';
-import { memoryBudget, runFit } from '../sizing';
+import { forgetChosenBase, keepChosenBase, loadBaseModel, type BaseModel } from './base';
 import { createOpenBase } from './openBase';
 import { createPretrain } from './pretrain';
+import { createRuns } from './runs';
 import type { FromWorker, ToWorker, UserText } from './protocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
@@ -37,8 +34,6 @@ let gpu: Gpu | null = null;
 let gpuPromise: Promise<Gpu> | null = null;
 let base: Promise<BaseModel> | null = null;
 let current: { runId: string; control: RunControl; model?: GptGpu } | null = null;
-/** Parsed tasks by name and seed (encoding a corpus takes a moment; runs reuse it). */
-const taskCache = new Map<string, Task>();
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -86,26 +81,6 @@ function ensureBase(g: Gpu): Promise<BaseModel> {
   return base;
 }
 
-async function buildTask(c: RunConfig, T: number, b: BaseModel, userText?: UserText): Promise<{ task: Task; label: string }> {
-  if (c.task.startsWith('file:')) {
-    if (!userText) throw new Error(`the task '${c.task}' is your own file: pick or drop it again (files are not kept between visits)`);
-    return { task: new TextTask(userText.name, userText.text, { tokenizer: b.tokenizer, seed: c.seed, seqLen: T }), label: userText.name };
-  }
-  // Keyed by base too: a task is encoded with its base's tokenizer.
-  const key = `${b.info.fingerprint ?? ''}|${c.task}|${c.seed}`;
-  let task = taskCache.get(key);
-  if (!task) {
-    if (isSyntheticName(c.task)) {
-      task = syntheticFor(c.task, b);
-    } else {
-      task = await createTask(c.task, { readText, tokenizer: b.tokenizer, seed: c.seed });
-    }
-    taskCache.set(key, task);
-  }
-  if (T > task.maxSeqLen) throw new Error(`sequence length ${T} is longer than the task '${c.task}' allows (at most ${task.maxSeqLen})`);
-  return { task, label: c.task };
-}
-
 /** Runs start strictly one after another; a start that was overtaken while it waited is dropped. */
 let chain: Promise<void> = Promise.resolve();
 let latestRunId: string | null = null;
@@ -115,7 +90,7 @@ function enqueueRun(runId: string, config: RunConfig, userText?: UserText) {
   current?.control.stop();
   chain = chain.then(() => {
     if (runId !== latestRunId) {
-      post({ type: 'run-failed', runId, message: 'replaced by a newer run before it started' });
+      post({ type: 'run-failed', runId, message: 'replaced by a newer run before it started', replaced: true });
       return;
     }
     return startRun(runId, config, userText);
@@ -126,7 +101,7 @@ function enqueueRun(runId: string, config: RunConfig, userText?: UserText) {
  *  one now, and is kept in this browser so a reload brings it back. */
 async function replaceBase(b: BaseModel, onKeep?: (done: number, total: number) => void): Promise<void> {
   base = Promise.resolve(b);
-  taskCache.clear(); // tasks are encoded with the old base's vocabulary
+  runs.clearTasks(); // tasks are encoded with the old base's vocabulary
   b.info = { ...b.info, chosen: true };
   const failed = await keepChosenBase(b, onKeep);
   if (failed) b.info = { ...b.info, notKept: failed };
@@ -138,7 +113,7 @@ function resetBase() {
   chain = chain.then(async () => {
     await forgetChosenBase();
     base = null;
-    taskCache.clear();
+    runs.clearTasks();
     try {
       await ensureBase(await ensureGpu());
     } catch {
@@ -154,8 +129,7 @@ const exchange = createExchange({
   ensureGpu,
   ensureBase,
   currentBase: () => base,
-  buildTask,
-  prefixMassByHead,
+  buildTask: (c, b, userText) => runs.buildTask(c, b, userText),
   replaceBase,
   enqueue: (job) => {
     chain = chain.then(job);
@@ -192,55 +166,18 @@ const pretrainer = createPretrain({
  *  work), so progress shows at once; on success it replaces the base as an import does. */
 const opener = createOpenBase({ post, currentBase: () => base, replaceBase });
 
-/** Mean prefix mass β per layer (rows) and head (columns) over the last forward pass (the
- *  final validation batch): the share of attention the prefix (or NTK term) takes. */
-async function prefixMassByHead(g: Gpu, model: GptGpu): Promise<number[][] | null> {
-  const a = model.adapter;
-  if (!((a.method === 'prefix' && a.prefixLength > 0) || a.method === 'ntk')) return null;
-  const out: number[][] = [];
-  for (const t of model.prefixMassTensors()) {
-    if (!t) return null; // no forward pass yet
-    const [B, H, T] = t.shape;
-    const v = await g.read(t);
-    const row = new Array<number>(H).fill(0);
-    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) row[h] += v[(b * H + h) * T + i];
-    out.push(row.map((x) => x / (B * T)));
-  }
-  return out.length ? out : null;
-}
+/** The run job (runs.ts → src/lab/run.ts): this file keeps only which run is current, for
+ *  the control and test-hook messages. */
+const runs = createRuns({ post, ensureGpu, ensureBase, readText, keepRun: (...a) => exchange.keepRun(...a) });
 
 async function startRun(runId: string, config: RunConfig, userText?: UserText) {
   const control = new RunControl();
   current = { runId, control };
-  let model: GptGpu | null = null;
-  let g: Gpu | null = null;
   try {
-    g = await ensureGpu();
-    const b = await ensureBase(g);
-    // The page refuses runs that will not fit; a run that reaches here anyway (a link, a
-    // base that changed meanwhile) is refused with the same numbers before any upload.
-    const fit = runFit(b.config, config, g.report, memoryBudget(g.report, (navigator as { deviceMemory?: number }).deviceMemory));
-    if (fit.problem) throw new Error(fit.problem);
-    // The trainer caps T at the model's context and the task's longest window; say so up front.
-    const T = Math.min(config.seqLen, b.config.contextLength);
-    const { task, label } = await buildTask(config, T, b, userText);
-    // The same model the CLI's `adapt` builds (seeded adapter init, prefix from text).
-    model = await buildAdaptedModel(g, b, config, task);
-    if (current?.runId === runId) current.model = model;
-    post({ type: 'run-started', runId, trainableParams: model.trainableCount(), totalParams: countParams(model.specs), seqLen: Math.min(T, task.maxSeqLen), taskLabel: label });
-    const summary = await train({ gpu: g, model, task, config, runId, control, onEvent: (event) => post({ type: 'event', event }) });
-    const mass = summary.state === 'error' || g.lostError ? null : await prefixMassByHead(g, model);
-    // Kept for "Export adapter" before the page hears the run finished (a failed read only
-    // means this run cannot be exported).
-    if ((summary.state === 'done' || summary.state === 'stopped') && !g.lostError) await exchange.recordRun(runId, model, b).catch(() => undefined);
-    post({ type: 'run-finished', summary, mass });
-  } catch (e) {
-    // A lost device can surface as a failed map or submit before device.lost resolves:
-    // give it a moment so the user reads "device lost", not a buffer-mapping error.
-    const lost = g ? g.lostError ?? (await Promise.race([g.lost, new Promise<null>((r) => setTimeout(() => r(null), 1000))])) : null;
-    post({ type: 'run-failed', runId, message: lost ? lost.message : errorMessage(e) });
+    await runs.start(runId, config, userText, control, (s) => {
+      if (current?.runId === runId) current.model = s.model;
+    });
   } finally {
-    if (model && g && !g.lostError) model.destroy();
     current = null;
   }
 }
@@ -303,5 +240,10 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
     case 'cancel-open-base':
       opener.cancel(msg.requestId);
       break;
+    default: {
+      // Every message of protocol.ts is handled above: a new one fails to compile here.
+      const unhandled: never = msg;
+      console.error('engine worker: unknown message', unhandled);
+    }
   }
 };

@@ -51,7 +51,8 @@ export type FromWorker =
   | { type: 'event'; event: RunEvent }
   /** mass: mean prefix mass per [layer][head] on the final validation batch (prefix / NTK runs). */
   | { type: 'run-finished'; summary: RunSummary; mass: number[][] | null }
-  | { type: 'run-failed'; runId: string; message: string }
+  /** replaced: a newer run took its place before it started (the page drops it). */
+  | { type: 'run-failed'; runId: string; message: string; replaced?: boolean }
   | { type: 'device-lost'; message: string }
   /** Replies to export and import requests (exchange/messages.ts). */
   | ExchangeFromWorker
@@ -67,3 +68,52 @@ export type FromWorker =
   | { type: 'open-base-progress'; requestId: number; progress: OpenBaseProgress }
   | { type: 'open-base-done'; requestId: number; info: BaseInfo; fingerprint: string; previousFingerprint: string | null }
   | { type: 'open-base-failed'; requestId: number; message: string; cancelled: boolean };
+
+// ------------------------------------------------------------------ requests and replies
+// The client (client.ts) gives every request an id and settles it with the worker's reply;
+// the worker's other messages are events any store may follow.
+
+/** Requests the worker answers; everything else in ToWorker is a fire-and-forget command. */
+export type RequestKind = 'export-adapter' | 'export-base' | 'import-adapter' | 'import-base' | 'experiment-start' | 'generate' | 'open-base' | 'pretrain-base';
+
+type Reply<T extends FromWorker['type']> = Extract<FromWorker, { type: T }>;
+
+/** Per request kind: the messages that report progress, and the one that settles it well. */
+export interface RequestReplies {
+  'export-adapter': { progress: never; done: Reply<'exported'> };
+  'export-base': { progress: never; done: Reply<'exported'> };
+  'import-adapter': { progress: never; done: Reply<'imported-adapter'> };
+  'import-base': { progress: never; done: Reply<'imported-base'> };
+  'experiment-start': { progress: Reply<'experiment-started' | 'experiment-progress' | 'experiment-point'>; done: Reply<'experiment-finished'> };
+  generate: { progress: Reply<'generate-started' | 'generate-token'>; done: Reply<'generated'> };
+  'open-base': { progress: Reply<'open-base-progress'>; done: Reply<'open-base-done'> };
+  'pretrain-base': { progress: Reply<'pretrain-progress'>; done: Reply<'pretrain-done'> };
+}
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'requestId' | 'jobId'> : never;
+/** A request as a store writes it: the client adds the id. */
+export type EngineRequest = WithoutId<Extract<ToWorker, { type: RequestKind }>>;
+/** Stops a request (experiment-stop, cancel-open-base, pretrain-stop): only through its Pending. */
+type CancelMessage = Extract<ToWorker, { type: 'experiment-stop' | 'cancel-open-base' | 'pretrain-stop' }>;
+/** Commands with no reply of their own (their effects come back as events). */
+export type EngineCommand = Exclude<ToWorker, { type: RequestKind } | CancelMessage>;
+
+export type ProgressOf<K extends RequestKind> = RequestReplies[K]['progress'];
+export type DoneOf<K extends RequestKind> = RequestReplies[K]['done'];
+
+/** Why a request did not succeed. cancelled: the page asked (Stop, Cancel, a newer request);
+ *  failed: the worker refused or failed, saying why; no-engine: there is no worker (no
+ *  WebGPU); crashed: the worker script died. */
+export interface EngineError {
+  kind: 'cancelled' | 'failed' | 'no-engine' | 'crashed';
+  message: string;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: EngineError };
+
+/** The worker's messages that answer no request, as the client delivers them: step events
+ *  come batched, and a dead worker is an event too. */
+export type EngineEvent =
+  | Exclude<FromWorker, { type: 'event' } | RequestReplies[RequestKind]['progress'] | RequestReplies[RequestKind]['done'] | Reply<'exchange-failed' | 'experiment-failed' | 'generate-failed' | 'open-base-failed' | 'pretrain-failed'>>
+  | { type: 'run-events'; events: RunEvent[] }
+  | { type: 'crashed'; message: string };
