@@ -28,13 +28,20 @@ async function main() {
   const fails = new Map<string, number[]>(checks.map((c) => [c.name, []]));
   // Worst err/bound per check: how close a correct kernel comes to its bounds.
   const worst = new Map<string, number>(checks.map((c) => [c.name, 0]));
+  // And per output (a metric's first word: "dx", "y", …), to see which bound is closest.
+  const worstOutput = new Map<string, number>();
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const seed = randomInt(0, 2 ** 32 - 1) >>> 0;
     for (const c of checks) {
       const o = await runCheck(c, c.gpu ? gpu : null, seed);
       // A bound of 0 (bitwise equality) counts as 0 when met, Infinity when not.
-      for (const m of o.metrics) worst.set(c.name, Math.max(worst.get(c.name)!, m.bound > 0 ? m.err / m.bound : m.err === 0 ? 0 : Infinity));
+      for (const m of o.metrics) {
+        const ratio = m.bound > 0 ? m.err / m.bound : m.err === 0 ? 0 : Infinity;
+        worst.set(c.name, Math.max(worst.get(c.name)!, ratio));
+        const key = `${c.gpu ? 'gpu' : 'cpu'} ${m.what.split(' ')[0]}`;
+        worstOutput.set(key, Math.max(worstOutput.get(key) ?? 0, ratio));
+      }
       if (!o.pass) {
         fails.get(c.name)!.push(seed);
         console.log(formatOutcome(o));
@@ -49,6 +56,7 @@ async function main() {
     total += f.length;
     console.log(`  ${f.length}/${n} failed, worst err/bound ${worst.get(c.name)!.toExponential(2)}: ${c.name}${f.length ? ` (seeds ${f.join(', ')})` : ''}`);
   }
+  console.log(`  worst err/bound per output: ${[...worstOutput].map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`);
   process.exit(total === 0 ? 0 : 1);
 }
 

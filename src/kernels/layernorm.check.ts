@@ -1,23 +1,32 @@
 import type { Gpu } from '../gpu/runtime';
 import type { Rng } from '../util/rng';
-import { compare, dot, fdCheck, poisoned, roundF32, type KernelCheck, type Metric } from './check';
+import { compare, dot, poisoned, roundF32, type KernelCheck, type Metric } from './check';
+import { fdMetric } from './fd';
 import { layerNormBackward, layerNormForward } from './layernorm';
 import { layerNormBackwardRef, layerNormRef } from './layernorm.ref';
+import { scaledErr, U32 } from './scaled';
 
-// Bounds (‖gpu − ref‖/‖ref‖; float32 kernel vs float64 reference on the same float32 inputs):
-// - y, mean, rstd, dx: each output is a few float32 ops on row sums of ≤ C terms
-//   (≤ C/64 per thread, then a 64-way tree). Rows carry offsets up to ±4σ, so the error of
-//   μ (~(C/64 + 6)·2⁻²⁴·|μ|, random-rounding typical √ of that) reaches y scaled by ~|μ|/σ:
-//   ~1e-6 typical for C ≤ 800; 1e-5 leaves room for other drivers' inverseSqrt (a few ulps).
+// Bounds (float32 kernel vs float64 reference on the same float32 inputs). Rows carry
+// offsets up to ±4σ, so μ's error is relative to mean|x|, not to σ, and everything built on
+// x − μ inherits it; with C = 2 or 3, y, dx and dw can also cancel to near 0. So y, mean
+// and dx are judged element by element against the reference's rounding scales
+// (layernorm.ref.ts; max |gpu − ref| / scale, src/kernels/scaled.ts):
+// - each is a chain of ≤ C/64 + 6 (tree) + ~6 float32 operations plus μ's and rstd's own
+//   (inverseSqrt: a few ulps): ≤ ~30·2⁻²⁴ of the scale at C = 801 even if every rounding
+//   went one way; SCALED = 64·2⁻²⁴ ≈ 3.8e-6. A plain relative error failed by chance
+//   (dx, C = 3: 5e-5 vs 1e-5; y and dw at C = 2: 1.9e-5); a dropped or wrong term moves an
+//   element by O(scale).
+// - rstd (‖gpu − ref‖/‖ref‖): a sum of squares (no cancellation) and an inverseSqrt; 1e-5.
 // - dw, db: sums over N ≤ 300 rows (≤ 64 per chunk, then the chunks in order) of
 //   random-sign terms: relative error ~√N·2⁻²⁴ ≈ 1e-6 typical, ≤ N·2⁻²⁴ ≈ 2e-5 worst case
 //   (never approached: that needs every rounding in the same direction); bound 1e-5. The
-//   error is measured against the terms' sizes, ‖gpu − ref‖ / ‖Σ_n |term|‖ (as adamw.check
-//   does): float32 rounding is relative to those, and with few rows Σ dy can cancel to near
-//   0 (N = 9, C = 1 gave a plain relative error of 1.2e-5, seed 319661749).
-// - FD checks (float64 reference vs central differences, h = 1e-5): truncation h²·f‴ and
-//   rounding 1e-16·|f|/h are both ~1e-10, so 1e-6 is loose yet catches any wrong term.
+//   error is measured against the terms' scales, ‖gpu − ref‖ / ‖scale‖ (dwScale = Σ|dy|·s,
+//   dbScale = Σ|dy|, as adamw.check does): with few rows Σ dy can cancel to near 0 (N = 9,
+//   C = 1 gave a plain relative error of 1.2e-5, seed 319661749).
+// - FD checks (float64 reference vs central differences): fdMetric's bound from the
+//   differences' own error estimate (a fixed 1e-6 failed at C = 2, σ ≈ 0.003: 2.4e-6).
 const BOUND = 1e-5;
+const SCALED = 64 * U32;
 
 interface Case {
   N: number;
@@ -61,17 +70,12 @@ async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
   layerNormForward(gpu, tx, tw, tb, ty, tmean, trstd, { N, C, maxGroups: c.maxGroups });
   layerNormBackward(gpu, tdy, tx, tw, tmean, trstd, tdx, tdw, tdb, { N, C, maxGroups: c.maxGroups });
   const out: Metric[] = [
-    compare(`y ${tag}`, await gpu.read(ty), f.y, BOUND),
-    compare(`mean ${tag}`, await gpu.read(tmean), f.mean, BOUND),
+    { what: `y ${tag}`, err: scaledErr(await gpu.read(ty), f.y, f.yScale), bound: SCALED },
+    { what: `mean ${tag}`, err: scaledErr(await gpu.read(tmean), f.mean, f.meanScale), bound: SCALED },
     compare(`rstd ${tag}`, await gpu.read(trstd), f.rstd, BOUND),
-    compare(`dx ${tag}`, await gpu.read(tdx), g.dx, BOUND),
+    { what: `dx ${tag}`, err: scaledErr(await gpu.read(tdx), g.dx, g.dxScale), bound: SCALED },
   ];
-  // Column sums of the terms' sizes: |dy·n̂| for dw, |dy| for db (n̂ = (x − μ)·rstd).
-  const dwS = new Float64Array(C), dbS = new Float64Array(C);
-  for (let n = 0; n < N; n++) for (let j = 0; j < C; j++) {
-    dwS[j] += Math.abs(dy[n * C + j] * (x[n * C + j] - f.mean[n]) * f.rstd[n]);
-    dbS[j] += Math.abs(dy[n * C + j]);
-  }
+  const dwS = g.dwScale, dbS = g.dbScale;
   const colErr = (what: string, got: ArrayLike<number>, want: ArrayLike<number>, scale: ArrayLike<number>): Metric => {
     let num = 0, den = 0;
     for (let j = 0; j < want.length; j++) {
@@ -104,7 +108,7 @@ async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
   }
   layerNormBackward(gpu, tdy, tx, tw, tmean, trstd, tdx, tdw, tdb, { N, C, accumulate: true, accumulateParams: accParams, maxGroups: c.maxGroups });
   // Compare the accumulated outputs' increments' sum, i.e. init + ref.
-  out.push(compare(`dx += ${tag}`, await gpu.read(tdx), g.dx.map((v, i) => v + dx0[i]), BOUND));
+  out.push({ what: `dx += ${tag}`, err: scaledErr(await gpu.read(tdx), g.dx.map((v, i) => v + dx0[i]), g.dxScale.map((v, i) => v + Math.abs(dx0[i]))), bound: SCALED });
   if (tdw && tdb) {
     const sw = accParams ? '+=' : '= (dx +=)';
     out.push(colErr(`dw ${sw} ${tag}`, await gpu.read(tdw), accParams ? g.dw.map((v, i) => v + dw0[i]) : g.dw, accParams ? dwS.map((v, i) => v + Math.abs(dw0[i])) : dwS));
@@ -124,8 +128,10 @@ export const checks: KernelCheck[] = [
         // C = 1: σ² = 0, so n̂ = 0, y = b, dx = 0, dw = 0, db = Σ dy.
         { N: 1, C: 1, params: true },
         { N: rng.int(2, 9), C: 1, params: true },
-        // (C = 2 is left out: there n̂ = ±δ/√(δ² + eps) is flat, dx ~ eps/δ³ is almost pure
-        // cancellation and float32 cannot resolve it; C ≥ 3 is well conditioned.)
+        // C = 2: n̂ = ±δ/√(δ² + eps) is flat, dx ~ eps/δ³ is almost pure cancellation,
+        // judged against its terms' rounding scale; C = 3 cancels often too.
+        { N: 1, C: 2, params: true },
+        { N: rng.int(2, 5), C: 3, params: true },
         { N: 1, C: rng.int(3, 9), params: true },
         { N: rng.int(2, 20), C: 7, params: true },
         { N: rng.int(20, 70), C: 33, params: false },
@@ -156,11 +162,14 @@ export const checks: KernelCheck[] = [
         const r = rng.normals(N * C);
         const g = layerNormBackwardRef(r, x, w, N, C);
         const tag = `N=${N} C=${C}${spread !== 1 ? ` σ≈${spread}` : ''}`;
-        // Step relative to the rows' spread: LayerNorm's curvature in x scales like 1/σ.
-        const hx = 1e-5 * spread;
-        out.push({ what: `dx ${tag}`, err: fdCheck((xx) => dot(layerNormRef(xx, w, b, N, C).y, r), x, g.dx, rng, 24, hx), bound: 1e-6 });
-        out.push({ what: `dw ${tag}`, err: fdCheck((ww) => dot(layerNormRef(x, ww, b, N, C).y, r), w, g.dw, rng), bound: 1e-6 });
-        out.push({ what: `db ${tag}`, err: fdCheck((bb) => dot(layerNormRef(x, w, bb, N, C).y, r), b, g.db, rng), bound: 1e-6 });
+        // Step relative to the rows' spread: LayerNorm's curvature in x scales like 1/σ. A
+        // narrow row offset by up to 4 loses ~3 digits in x − μ, so f's rounding noise
+        // (~1e-13) over a step of 1e-5·σ would rival the truncation error that fdMetric's
+        // bound estimates; a step of 1e-3·σ keeps truncation ahead of rounding.
+        const hx = (spread < 1 ? 1e-3 : 1e-5) * spread;
+        out.push(fdMetric(`dx ${tag}`, (xx) => dot(layerNormRef(xx, w, b, N, C).y, r), x, g.dx, rng, 24, hx));
+        out.push(fdMetric(`dw ${tag}`, (ww) => dot(layerNormRef(x, ww, b, N, C).y, r), w, g.dw, rng));
+        out.push(fdMetric(`db ${tag}`, (bb) => dot(layerNormRef(x, w, bb, N, C).y, r), b, g.db, rng));
       }
       return out;
     },

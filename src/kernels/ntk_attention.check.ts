@@ -6,6 +6,7 @@ import { ntkAttentionBackward, ntkAttentionForward, ntkFromPrefix, type NtkPath 
 import {
   featureDim, ntkAttentionBackwardRef, ntkAttentionRef, ntkFromPrefixRef, phi, taylorPrefixAttentionRef, type NtkDims,
 } from './ntk_attention.ref';
+import { fdMetric } from './fd';
 import { scaledErr, U32 } from './scaled';
 
 // Bounds. GPU results are compared with the float64 reference element by element as
@@ -168,38 +169,6 @@ async function fixedCase(gpu: Gpu | null, kParam: KParam): Promise<Metric[]> {
   for (const n of Object.keys(want) as (keyof typeof want)[]) out.push({ what: `gpu ${n} ${kParam}`, err: relErr(await gpu.read(res[n]), want[n]), bound: FIXED_GPU });
   gpu.release(...Object.values(t), ...Object.values(res));
   return out;
-}
-
-/**
- * The reference's gradient vs central differences, with a bound from the differences' own
- * error. Central differences at step h are off by ≈ h²f‴/6 (plus ~1e-16·|f|/h rounding);
- * where a denominator nearly cancels (taylor2, identity k̃: φ(q)ᵀk̃ is signed) f‴ is large
- * and a fixed bound fails by chance. So: compare with the Richardson value
- * (4·FD(h) − FD(2h))/3, whose truncation is O(h⁴), and allow ‖FD(h) − FD(2h)‖ (≈ 3× FD(h)'s
- * truncation, far above the Richardson value's) plus 1e-8 for rounding, relative to ‖FD‖.
- * The allowance depends only on f, never on the gradient checked, so a wrong gradient
- * (relative error O(1)) cannot loosen it; it is ~1e-9 on most draws.
- */
-function fdMetric(what: string, f: (x: Float64Array) => number, x0: Float64Array, grad: ArrayLike<number>, rng: Rng, count = 24, h = 1e-5): Metric {
-  const x = Float64Array.from(x0);
-  const n = x.length;
-  const idx = n <= count ? Array.from({ length: n }, (_, i) => i) : Array.from({ length: count }, () => rng.int(0, n - 1));
-  const central = (i: number, step: number) => {
-    const old = x[i];
-    x[i] = old + step;
-    const fp = f(x);
-    x[i] = old - step;
-    const fm = f(x);
-    x[i] = old;
-    return (fp - fm) / (2 * step);
-  };
-  const fd1 = idx.map((i) => central(i, h));
-  const fd2 = idx.map((i) => central(i, 2 * h));
-  const rich = fd1.map((a, k) => (4 * a - fd2[k]) / 3);
-  const an = idx.map((i) => grad[i]);
-  const norm = (a: number[]) => Math.sqrt(a.reduce((acc, v) => acc + v * v, 0));
-  const ref = norm(rich) || 1;
-  return { what, err: relErr(an, rich), bound: 1e-8 + norm(fd1.map((a, k) => a - fd2[k])) / ref };
 }
 
 const MAPS: FeatureMapName[] = ['elu1', 'taylor2'];
