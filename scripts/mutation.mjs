@@ -13,6 +13,15 @@ const mi = args.indexOf('--mutate');
 if (mi >= 0) config.mutate = args[mi + 1].split(',');
 const ci = args.indexOf('--concurrency');
 if (ci >= 0) config.concurrency = Number(args[ci + 1]);
+// MUTATION_NAME=<name>: reports test-results/mutation/<name>.{json,html} and a temp folder
+// of its own, so that runs on different targets can go side by side.
+const name = process.env.MUTATION_NAME;
+if (name) {
+  if (!/^[\w.-]+$/.test(name)) throw new Error(`MUTATION_NAME must be a plain file name, got ${name}`);
+  config.jsonReporter = { fileName: `test-results/mutation/${name}.json` };
+  config.htmlReporter = { fileName: `test-results/mutation/${name}.html` };
+  config.tempDirName = `test-results/stryker-tmp-${name}`;
+}
 const results = await new Stryker(config).runMutationTest();
 const counts = {};
 for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;

@@ -8,6 +8,7 @@
 #   CONCURRENCY=2 bash scripts/mutation.sh src/io # more test processes (default 1)
 #   STRYKER_TESTS=src/data/byo.test.ts,src/data/byo.prop.test.ts bash scripts/mutation.sh src/data/byo.ts
 #                                                 # only these tests (stryker.vitest.config.ts)
+#   MUTATION_NAME=io bash scripts/mutation.sh src/io  # reports and temp folder of its own (runs side by side)
 #
 # Reports: the clear-text table on stdout, test-results/mutation/mutation.{json,html}.
 # Record scores in docs/TESTING.md.
