@@ -2,12 +2,12 @@
 // adapts a base model to a task with one of the four methods and writes the adapter (PEFT
 // folder, or our NTK-Attention format) plus result.json (settings, loss, parameters).
 import { describeAdapter } from '../gpu/device';
-import { exportAdapter, exportBase } from '../io/checkpoint';
 import { jsonBytes } from '../io/bundle';
-import { adapterSpecOf, buildAdaptedModel, initialEffect, readTrained } from '../train/adapt';
+import { exportProblem, exportTrained, runAdaptation } from '../lab/run';
+import { adapterSpecOf } from '../train/adapt';
 import type { RunFieldName } from '../train/config';
 import { defineCommand } from './args';
-import { fmt, loadBase, runConfigFrom, runOptions, taskFor, trainWithProgress, writeCheckpoint } from './common';
+import { bpb, fmt, loadBase, runConfigFrom, runOptions, taskFor, withProgress, writeCheckpoint } from './common';
 
 export const ADAPT_FIELDS: readonly RunFieldName[] = [
   'method', 'task', 'prefixLength', 'prefixInit', 'featureMap', 'kParam', 'ntkRank', 'loraRank', 'loraAlpha',
@@ -33,41 +33,40 @@ export const command = defineCommand({
   async run({ options: o }, ctx) {
     const rc = runConfigFrom(o, ADAPT_FIELDS);
     const base = await loadBase(o.base);
+    // Refused before training, not after: a run whose result cannot be written is wasted.
+    const cannot = exportProblem(base, adapterSpecOf(rc));
+    if (cannot) throw new Error(cannot);
     const gpu = await ctx.gpu();
     ctx.err(`adapter: ${describeAdapter(gpu.report)}`);
-    const task = await taskFor(rc.task, base.tokenizer, rc.seqLen, rc.seed, ctx);
-    const model = await buildAdaptedModel(gpu, base, rc, task);
-    try {
-      ctx.err(`${rc.method}: ${model.trainableCount().toLocaleString('en')} trainable parameters`);
-      const T = Math.min(rc.seqLen, base.config.contextLength, task.maxSeqLen);
-      const effect = await initialEffect(gpu, base, model, task, Math.min(rc.batch, 4), T, rc.seed);
-      ctx.err(`untrained adapter vs base: logits differ by at most ${effect.maxAbs.toExponential(2)} (relative ${effect.rel.toExponential(2)})`);
-      const summary = await trainWithProgress(gpu, model, task, rc, rc.method, ctx);
-      const trained = await readTrained(model);
-      const spec = adapterSpecOf(rc);
-      if (spec.method === 'full' && !base.vocab) throw new Error(`exporting a fully fine-tuned ${base.tokenizer.describe()} base is not supported yet (only character-level bases export as a new base); adapt it with prefix, ntk or lora instead`);
-      const files =
-        spec.method === 'full'
-          ? await exportBase(base.config, base.vocab!, trained)
-          : exportAdapter({ config: base.config, fingerprint: base.fingerprint, name: base.modelName }, spec, trained);
-      const result = {
-        command: 'adapt',
-        settings: rc,
-        base: { path: o.base, fingerprint: base.fingerprint, config: base.config },
-        trainableParams: model.trainableCount(),
-        initialEffect: effect,
-        result: {
-          finalTrainLoss: summary.finalTrainLoss, finalValLoss: summary.finalValLoss, finalValAccuracy: summary.finalValAccuracy,
-          prefixMass: summary.prefixMass, msPerStep: summary.msPerStep, state: summary.state,
+    const task = await taskFor(rc.task, base, rc.seqLen, rc.seed, ctx);
+    const run = await withProgress(rc.steps, rc.method, ctx, ({ onEvent, signal }) =>
+      runAdaptation({
+        gpu, base, config: rc, task, runId: rc.method, onEvent, signal, measureInitialEffect: true,
+        onStart: (s) => {
+          ctx.err(`${rc.method}: ${s.trainableParams.toLocaleString('en')} trainable parameters`);
+          const e = s.initialEffect!;
+          ctx.err(`untrained adapter vs base: logits differ by at most ${e.maxAbs.toExponential(2)} (relative ${e.rel.toExponential(2)})`);
         },
-        adapter: describeAdapter(gpu.report),
-      };
-      files.set('result.json', jsonBytes(result));
-      const written = await writeCheckpoint(o.out, files);
-      const acc = summary.finalValAccuracy !== null ? `, val accuracy ${(100 * summary.finalValAccuracy).toFixed(1)}%` : '';
-      ctx.out(`${rc.method}: val loss ${fmt(summary.finalValLoss)}${acc}, ${model.trainableCount()} trainable parameters; wrote ${written.join(', ')}`);
-    } finally {
-      model.destroy();
-    }
+      }),
+    );
+    const { summary } = run;
+    if (!run.trained) throw new Error(`the trained tensors could not be read back: ${run.trainedError ?? summary.state}`);
+    const { files } = await exportTrained(base, run.adapter, run.trained);
+    const result = {
+      command: 'adapt',
+      settings: rc,
+      base: { path: o.base, fingerprint: base.fingerprint, config: base.config },
+      trainableParams: run.trainableParams,
+      initialEffect: run.initialEffect,
+      result: {
+        finalTrainLoss: summary.finalTrainLoss, finalValLoss: summary.finalValLoss, finalValBitsPerByte: summary.finalValBitsPerByte ?? null, finalValAccuracy: summary.finalValAccuracy,
+        prefixMass: summary.prefixMass, msPerStep: summary.msPerStep, state: summary.state,
+      },
+      adapter: describeAdapter(gpu.report),
+    };
+    files.set('result.json', jsonBytes(result));
+    const written = await writeCheckpoint(o.out, files);
+    const acc = summary.finalValAccuracy !== null ? `, val accuracy ${(100 * summary.finalValAccuracy).toFixed(1)}%` : '';
+    ctx.out(`${rc.method}: val loss ${fmt(summary.finalValLoss)}${bpb(summary.finalValBitsPerByte)}${acc}, ${run.trainableParams} trainable parameters; wrote ${written.join(', ')}`);
   },
 });

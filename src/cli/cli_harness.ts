@@ -1,5 +1,6 @@
 // Test harness for CLI commands run through main(): one GPU and one scratch folder per test
-// file, and a `cli(...argv)` that captures stdout, stderr and the exit code.
+// file, and a `cli(...argv)` that captures stdout, stderr and the exit code; `gpu()` is the
+// device the commands run on, for a test that compares them with another path.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,5 +25,5 @@ export function cliHarness(prefix: string) {
     const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s), gpu: async () => h.gpu });
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
-  return { cli, path: (...parts: string[]) => join(h.dir, ...parts) };
+  return { cli, path: (...parts: string[]) => join(h.dir, ...parts), gpu: () => h.gpu };
 }

@@ -1,21 +1,22 @@
 // What the training commands (pretrain, adapt, eval, generate, convert) share: checkpoint
 // folders or .zip bundles on disk, the run settings as flags (generated from RUN_FIELDS,
-// the schema the UI and the URL use too), tasks by name or file, and training with a
-// progress bar.
+// the schema the UI and the URL use too), tasks by name or file, and a progress bar for
+// training. The run itself (base → task → model + adapter → train → export) is src/lab/.
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createTask, textTaskFromBytes, type Task, type Tokenizer } from '../data';
+import type { Task } from '../data';
 import { nodeReader } from '../data/node';
 import type { Gpu } from '../gpu/runtime';
 import { importAdapter, type CheckpointFiles, unzipFiles, zipFiles } from '../io/checkpoint';
 import type { LabBase } from '../lab/base';
 import { openBasePath } from '../lab/node';
-import { GptGpu } from '../model/gpt';
+import { baseIdentity } from '../lab/run';
+import { type OwnText, type TaskBase, taskFor as labTaskFor } from '../lab/task';
+import type { GptGpu } from '../model/gpt';
 import type { AdapterSpec } from '../model/params';
+import { assembleModel } from '../train/adapt';
 import { parseConfig, RUN_FIELDS, type RunConfig, type RunFieldName } from '../train/config';
-import type { RunSummary } from '../train/events';
-import { RunControl } from '../train/control';
-import { train } from '../train/trainer';
+import type { RunListener, RunSummary } from '../train/events';
 import { ArgError, kebab, type CliContext, type OptionSpec } from './args';
 import { Progress } from './progress';
 
@@ -93,61 +94,63 @@ export function runConfigFrom(options: Record<string, unknown>, names: readonly 
 // ---------------------------------------------------------------------------- tasks
 
 /**
- * A task by name (synthetic or built-in corpus) or a path to a UTF-8 text file, encoded with
- * the base model's vocabulary. Characters the base does not know become the unknown token;
- * the count is reported on stderr.
+ * A task by name (synthetic or built-in corpus) or a path to a UTF-8 text file, built for
+ * the base's tokenizer by src/lab/task.ts (as the UI worker builds it). Characters the base
+ * does not know become the unknown token; the count is reported on stderr.
  */
-export async function taskFor(name: string, tokenizer: Tokenizer, seqLen: number, seed: number, ctx: CliContext): Promise<Task> {
-  const looksLikeFile = /[/\\]|\.txt$/i.test(name);
-  if (looksLikeFile) {
-    let bytes: Uint8Array;
+export async function taskFor(name: string, base: TaskBase, seqLen: number, seed: number, ctx: CliContext): Promise<Task> {
+  let ownText: OwnText | undefined;
+  if (/[/\\]|\.txt$/i.test(name)) {
     try {
-      bytes = new Uint8Array(await readFile(name));
+      ownText = { name, bytes: new Uint8Array(await readFile(name)) };
     } catch {
       throw new ArgError(`--task ${name}: no such file (give a file path, or one of reverse, sort, add, copy-rule, moby-dick, sotu)`);
     }
-    const task = textTaskFromBytes(bytes, name, { tokenizer, seed, seqLen });
-    reportUnknown(task, ctx);
-    return task;
   }
-  const task = await createTask(name, { readText: nodeReader(), tokenizer, seed, seqLen });
+  const task = await labTaskFor(base, { task: name, seed, seqLen }, { readText: nodeReader(), ownText });
   reportUnknown(task, ctx);
   return task;
 }
 
 function reportUnknown(task: Task, ctx: CliContext) {
-  const t = task as { unknownFraction?: number; unknownChars?: ReadonlyArray<readonly [string, number]> };
-  if (t.unknownFraction) {
-    const top = (t.unknownChars ?? []).slice(0, 8).map(([c]) => JSON.stringify(c)).join(' ');
-    ctx.err(`note: ${(100 * t.unknownFraction).toFixed(2)}% of '${task.name}' is outside the base model's vocabulary (${top}) and reads as the unknown token`);
+  if (task.kind === 'text' && task.unknownFraction) {
+    const top = task.unknownChars.slice(0, 8).map(([c]) => JSON.stringify(c)).join(' ');
+    ctx.err(`note: ${(100 * task.unknownFraction).toFixed(2)}% of '${task.name}' is outside the base model's vocabulary (${top}) and reads as the unknown token`);
   }
 }
 
 // ---------------------------------------------------------------------------- training
 
-/** Trains with a progress bar (loss, val loss, tokens/s); Ctrl-C stops cleanly after the step. */
-export async function trainWithProgress(gpu: Gpu, model: GptGpu, task: Task, rc: RunConfig, label: string, ctx: CliContext): Promise<RunSummary> {
-  const bar = new Progress(rc.steps, { label });
-  const control = new RunControl();
+/**
+ * Runs `body` (a src/lab training call) with a progress bar (loss, val loss, tokens/s) fed by
+ * its events; Ctrl-C aborts the signal, which stops cleanly after the step. A diverged or
+ * failed run throws; a stopped one is reported and returned.
+ */
+export async function withProgress<R extends { summary: RunSummary }>(
+  steps: number, label: string, ctx: CliContext, body: (p: { onEvent: RunListener; signal: AbortSignal }) => Promise<R>,
+): Promise<R> {
+  const bar = new Progress(steps, { label });
+  const abort = new AbortController();
   const onSigint = () => {
     ctx.err('\nstopping after this step (Ctrl-C again to abort)…');
-    control.stop();
+    abort.abort();
     process.off('SIGINT', onSigint);
   };
   process.on('SIGINT', onSigint);
   let val = '';
   try {
-    const summary = await train({
-      gpu, model, task, config: rc, runId: label, control,
+    const r = await body({
+      signal: abort.signal,
       onEvent: (e) => {
         if (e.type === 'eval') val = ` val ${e.valLoss.toFixed(3)}${e.valAccuracy !== null ? ` acc ${(100 * e.valAccuracy).toFixed(0)}%` : ''}`;
         if (e.type === 'step') bar.update(e.step, `loss ${e.trainLoss.toFixed(3)}${val}${e.tokensPerSec ? ` ${Math.round(e.tokensPerSec)} tok/s` : ''}`);
       },
     });
     bar.finish();
+    const summary = r.summary;
     if (summary.state === 'diverged' || summary.state === 'error') throw new Error(summary.message ?? `training ${summary.state}`);
     if (summary.state === 'stopped') ctx.err(`stopped at the user's request: ${summary.message ?? ''}`);
-    return summary;
+    return r;
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -155,25 +158,21 @@ export async function trainWithProgress(gpu: Gpu, model: GptGpu, task: Task, rc:
 
 export const fmt = (x: number | null | undefined, digits = 4) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits));
 
+/** ", 1.234 bits/byte" for a text task's loss, "" where there is none (synthetic tasks). */
+export const bpb = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '' : ` (${x.toFixed(4)} bits/byte)`);
+
 // ---------------------------------------------------------------------------- models
 
 /** A base model, with an adapter on it when `adapterPath` is given (its base is checked). */
 export async function loadModel(gpu: Gpu, basePath: string, adapterPath?: string): Promise<{ base: LabBase; model: GptGpu; label: string }> {
   const base = await loadBase(basePath);
   let adapter: AdapterSpec = { method: 'none' };
-  const values = new Map(base.params);
+  let params: Map<string, Float32Array> | undefined;
   if (adapterPath) {
-    const files = await readCheckpoint(adapterPath);
-    const a = importAdapter(files, { config: base.config, fingerprint: base.fingerprint, name: base.modelName });
+    const a = importAdapter(await readCheckpoint(adapterPath), baseIdentity(base));
     adapter = a.adapter;
-    for (const [k, v] of a.params) values.set(k, v);
+    params = a.params;
   }
-  const model = new GptGpu(gpu, base.config, adapter);
-  try {
-    model.load(values);
-  } catch (e) {
-    model.destroy();
-    throw e;
-  }
+  const model = assembleModel(gpu, base, adapter, params);
   return { base, model, label: adapterPath ? `${adapter.method} (${adapterPath})` : `base (${basePath})` };
 }

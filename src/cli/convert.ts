@@ -3,6 +3,7 @@
 // on the same validation batches: how far the converted model's loss is from the prefix's.
 import { exportAdapter } from '../io/checkpoint';
 import { jsonBytes } from '../io/bundle';
+import { baseIdentity } from '../lab/run';
 import { convertWithReport } from '../model/convert';
 import { ArgError, defineCommand } from './args';
 import { fmt, loadModel, taskFor, writeCheckpoint } from './common';
@@ -30,9 +31,9 @@ export const command = defineCommand({
     const { base, model } = await loadModel(gpu, o.base, o.adapter);
     try {
       if (model.adapter.method !== 'prefix') throw new ArgError(`--adapter holds a ${model.adapter.method} adapter; convert takes a prefix-tuning adapter`);
-      const task = await taskFor(o.task, base.tokenizer, base.config.contextLength, o.seed, ctx);
+      const task = await taskFor(o.task, base, base.config.contextLength, o.seed, ctx);
       const { conversion, report } = await convertWithReport(gpu, model, task, { featureMap: o['feature-map'] as 'taylor2' | 'elu1', batches: o.batches, seed: o.seed });
-      const files = exportAdapter({ config: base.config, fingerprint: base.fingerprint }, conversion.adapter, conversion.params);
+      const files = exportAdapter(baseIdentity(base), conversion.adapter, conversion.params);
       files.set('report.json', jsonBytes({ command: 'convert', from: o.adapter, task: o.task, ...report }));
       const written = await writeCheckpoint(o.out, files);
       ctx.out(

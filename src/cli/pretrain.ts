@@ -8,12 +8,11 @@ import { nodeReader } from '../data/node';
 import { describeAdapter } from '../gpu/device';
 import { exportBase } from '../io/checkpoint';
 import { jsonBytes } from '../io/bundle';
-import { GptGpu } from '../model/gpt';
-import { initParams } from '../model/init';
+import { pretrain } from '../lab/pretrain';
 import { baseParamSpecs, countParams, validateConfig, type ModelConfig } from '../model/params';
 import type { RunFieldName } from '../train/config';
 import { ArgError, defineCommand } from './args';
-import { fmt, runConfigFrom, runOptions, taskFor, trainWithProgress, writeCheckpoint } from './common';
+import { bpb, fmt, runConfigFrom, runOptions, taskFor, withProgress, writeCheckpoint } from './common';
 
 const RUN: readonly RunFieldName[] = ['task', 'steps', 'batch', 'seqLen', 'lr', 'minLrRatio', 'warmup', 'weightDecay', 'gradClip', 'evalEvery', 'evalBatches', 'seed'];
 
@@ -59,28 +58,21 @@ export const command = defineCommand({
     if (bad) throw new ArgError(bad);
 
     const gpu = await ctx.gpu();
-    const task = await taskFor(rc.task, vocab, rc.seqLen, rc.seed, ctx);
-    const specs = baseParamSpecs(config);
+    const task = await taskFor(rc.task, { tokenizer: vocab, vocab, config }, rc.seqLen, rc.seed, ctx);
     ctx.err(`adapter: ${describeAdapter(gpu.report)}`);
-    ctx.err(`model: ${config.nLayer} layers, ${config.nHead} heads, width ${config.nEmbd}, context ${config.contextLength}, vocabulary ${vocab.size}: ${countParams(specs).toLocaleString('en')} parameters`);
-    const model = new GptGpu(gpu, config, { method: 'full' });
-    try {
-      model.load(initParams(specs, rc.seed));
-      const summary = await trainWithProgress(gpu, model, task, rc, 'pretrain', ctx);
-      const params = await model.readParams(specs.map((s) => s.name));
-      const files = await exportBase(config, vocab, params);
-      const record = {
-        command: 'pretrain',
-        // Only the settings pretraining uses (the flags that re-create this model).
-        settings: { ...Object.fromEntries(RUN.map((n) => [n, rc[n]])), layers: o.layers, heads: o.heads, width: o.width, context: o.context, vocab: o.vocab },
-        result: { finalTrainLoss: summary.finalTrainLoss, finalValLoss: summary.finalValLoss, msPerStep: summary.msPerStep, state: summary.state },
-        adapter: describeAdapter(gpu.report),
-      };
-      files.set('training.json', jsonBytes(record));
-      const written = await writeCheckpoint(o.out, files);
-      ctx.out(`pretrained: train loss ${fmt(summary.finalTrainLoss)}, val loss ${fmt(summary.finalValLoss)} (${summary.state}); wrote ${written.join(', ')}`);
-    } finally {
-      model.destroy();
-    }
+    ctx.err(`model: ${config.nLayer} layers, ${config.nHead} heads, width ${config.nEmbd}, context ${config.contextLength}, vocabulary ${vocab.size}: ${countParams(baseParamSpecs(config)).toLocaleString('en')} parameters`);
+    const { summary, params } = await withProgress(rc.steps, 'pretrain', ctx, ({ onEvent, signal }) => pretrain({ gpu, config, task, run: rc, runId: 'pretrain', onEvent, signal }));
+    if (!params) throw new Error(`pretraining ${summary.state}: ${summary.message ?? 'no weights to write'}`);
+    const files = await exportBase(config, vocab, params);
+    const record = {
+      command: 'pretrain',
+      // Only the settings pretraining uses (the flags that re-create this model).
+      settings: { ...Object.fromEntries(RUN.map((n) => [n, rc[n]])), layers: o.layers, heads: o.heads, width: o.width, context: o.context, vocab: o.vocab },
+      result: { finalTrainLoss: summary.finalTrainLoss, finalValLoss: summary.finalValLoss, finalValBitsPerByte: summary.finalValBitsPerByte ?? null, msPerStep: summary.msPerStep, state: summary.state },
+      adapter: describeAdapter(gpu.report),
+    };
+    files.set('training.json', jsonBytes(record));
+    const written = await writeCheckpoint(o.out, files);
+    ctx.out(`pretrained: train loss ${fmt(summary.finalTrainLoss)}, val loss ${fmt(summary.finalValLoss)}${bpb(summary.finalValBitsPerByte)} (${summary.state}); wrote ${written.join(', ')}`);
   },
 });

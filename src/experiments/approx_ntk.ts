@@ -1,7 +1,8 @@
 // A thin layer over the NTK-Attention kernels (kernels/ntk_attention.ts) in the shapes the
 // approximation-error experiment uses: one input set (Q, K, V [n, H, L, d]) and one (Z, κ)
-// per head. No new math here: the closed form is ntkFromPrefix, training uses the fused
-// forward and backward.
+// per head. No new math here: the closed form is ntkFromPrefix; training calls the kernels'
+// forward and backward with their default path ('auto'): the split path for elu1 (with
+// abs, exp or softplus k, where φ ≥ 0 and k̃ ≥ 0 keep it exact), the fused one for taylor2.
 import type { Gpu, Tensor } from '../gpu/runtime';
 import { matmul } from '../kernels/matmul';
 import { ntkAttentionBackward, ntkAttentionForward, ntkFromPrefix, ntkKTilde, NTK_MAX_HEAD_DIM } from '../kernels/ntk_attention';

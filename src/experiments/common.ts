@@ -9,12 +9,14 @@
 // (reverse, sort and copy-rule do; add has digits).
 import { createTask, type ReadText, type Task, type Tokenizer, type Vocab } from '../data';
 import type { Gpu } from '../gpu/runtime';
-import { GptGpu } from '../model/gpt';
+import { controlFor } from '../lab/run';
+import { pretrain } from '../lab/pretrain';
+import type { GptGpu } from '../model/gpt';
 import { initParams } from '../model/init';
 import { type AdapterSpec, type ModelConfig, adapterParamSpecs, baseParamSpecs, validateConfig } from '../model/params';
 import { defaultConfig, type FeatureMapName, type KParam, type Method, type RunConfig } from '../train/config';
-import { RunControl } from '../train/control';
-import { train } from '../train/trainer';
+import { assembleModel } from '../train/adapt';
+import type { RunControl } from '../train/control';
 
 /** Where an experiment runs and how it reports. */
 export interface ExperimentEnv<P> {
@@ -228,20 +230,15 @@ export async function setupBase(
   let baseParams = initParams(baseParamSpecs(modelConfig), s.seed);
   const info: BaseInfo = { source: 'init', config: modelConfig, pretrainTask: null, pretrainSteps: 0, pretrainValLoss: null, params: countOf(modelConfig) };
   if (preTask) {
-    const model = new GptGpu(env.gpu, modelConfig, { method: 'full' });
-    try {
-      model.load(baseParams);
-      const rc = runConfig(s, { method: 'full', task: s.pretrainTask, steps: s.pretrainSteps, lr: s.pretrainLr, warmup: Math.min(20, Math.floor(s.pretrainSteps / 10)) });
-      const sum = await train({
-        gpu: env.gpu, model, task: preTask, config: rc, runId: 'pretrain', control: opts.control,
-        onEvent: (e) => { if (e.type === 'step') opts.progress?.(e.step); },
-      });
-      if (sum.state === 'diverged' || sum.state === 'error') throw new Error(`${experiment}: pretraining the base model failed: ${sum.message ?? sum.state}`);
-      baseParams = await model.readParams(baseParamSpecs(modelConfig).map((p) => p.name));
-      Object.assign(info, { source: 'pretrained', pretrainTask: s.pretrainTask, pretrainSteps: s.pretrainSteps, pretrainValLoss: finite(sum.finalValLoss) });
-    } finally {
-      model.destroy();
-    }
+    const rc = runConfig(s, { method: 'full', task: s.pretrainTask, steps: s.pretrainSteps, lr: s.pretrainLr, warmup: Math.min(20, Math.floor(s.pretrainSteps / 10)) });
+    const pre = await pretrain({
+      gpu: env.gpu, config: modelConfig, task: preTask, run: rc, runId: 'pretrain', control: opts.control,
+      onEvent: (e) => { if (e.type === 'step') opts.progress?.(e.step); },
+    });
+    const sum = pre.summary;
+    if (sum.state === 'diverged' || sum.state === 'error' || !pre.params) throw new Error(`${experiment}: pretraining the base model failed: ${sum.message ?? sum.state}`);
+    baseParams = pre.params;
+    Object.assign(info, { source: 'pretrained', pretrainTask: s.pretrainTask, pretrainSteps: s.pretrainSteps, pretrainValLoss: finite(sum.finalValLoss) });
   }
   return { task, modelConfig, baseParams, info, T: s.seqLen };
 }
@@ -256,19 +253,9 @@ export function buildModel(
   gpu: Gpu, setup: Setup, adapter: AdapterSpec, seed: number,
   tweak?: (name: string, values: Float32Array) => void,
 ): GptGpu {
-  const model = new GptGpu(gpu, setup.modelConfig, adapter);
-  const values = new Map(setup.baseParams);
-  for (const [k, v] of initParams(adapterParamSpecs(setup.modelConfig, adapter), seed)) {
-    tweak?.(k, v);
-    values.set(k, v);
-  }
-  try {
-    model.load(values);
-  } catch (e) {
-    model.destroy();
-    throw e;
-  }
-  return model;
+  const values = initParams(adapterParamSpecs(setup.modelConfig, adapter), seed);
+  if (tweak) for (const [k, v] of values) tweak(k, v);
+  return assembleModel(gpu, { config: setup.modelConfig, params: setup.baseParams }, adapter, values);
 }
 
 /** The trainer's RunConfig from the shared settings plus per-run overrides. */
@@ -301,13 +288,8 @@ export const NTK_SCHEMA: Schema<NtkSettings> = {
   ntkRank: { kind: 'int', min: 0, max: 4096, help: 'rank of Z (0 = full)' },
 };
 
-/** A RunControl that stops when the signal aborts (and at once if it already has). */
-export function controlFor(signal?: AbortSignal): RunControl {
-  const c = new RunControl();
-  if (signal?.aborted) c.stop();
-  signal?.addEventListener('abort', () => c.stop(), { once: true });
-  return c;
-}
+/** A RunControl that stops when the signal aborts (and at once if it already has): the lab's. */
+export { controlFor };
 
 // -- JSON-safe numbers ----------------------------------------------------------------------
 

@@ -11,8 +11,7 @@
 import { finite, type BaseModel, type BaseInfo, type ExperimentEnv, type ModelSettings, type NtkSettings, type Schema, buildModel, checkModelSettings, controlFor, DEFAULT_MODEL_SETTINGS, MODEL_SCHEMA, NTK_SCHEMA, resolveSettings, runConfig, setupBase } from './common';
 import { powersOfTwo } from './stats';
 import type { AdapterSpec } from '../model/params';
-import { BatchBuffers, evaluate } from '../train/trainer';
-import { train } from '../train/trainer';
+import { BatchBuffers, evaluate, train, validationSeed } from '../train/trainer';
 
 export type LossMethod = 'base' | 'prefix' | 'ntk' | 'lora' | 'full';
 export const LOSS_METHODS: readonly LossMethod[] = ['base', 'prefix', 'ntk', 'lora', 'full'];
@@ -152,7 +151,7 @@ export async function runLossVsM(env: ExperimentEnv<LossVsMPoint>, config: Parti
         progress(`evaluating the base on ${setup.task.name}`);
         const buf = new BatchBuffers(env.gpu, c.batch, setup.T);
         try {
-          const ev = await evaluate(env.gpu, model, setup.task, buf, c.evalBatches, valSeedOf(c.seed));
+          const ev = await evaluate(env.gpu, model, setup.task, buf, c.evalBatches, validationSeed(c.seed));
           point = {
             method: 'base', m: null, steps: 0, valLoss: finite(ev.loss), valAccuracy: finite(ev.accuracy), finalTrainLoss: null,
             trainableParams: 0, prefixMass: null, msPerStep: null, valCurve: [[0, finite(ev.loss)]], state: 'done', message: null,
@@ -189,9 +188,4 @@ export async function runLossVsM(env: ExperimentEnv<LossVsMPoint>, config: Parti
   }
   progress(control.isStopped ? 'stopped' : 'done');
   return result();
-}
-
-/** The trainer's validation seed (trainer.ts), so the base is scored on the same batches. */
-function valSeedOf(seed: number): number {
-  return (seed ^ 0x5eed5eed) >>> 0;
 }

@@ -41,7 +41,7 @@ import { fitPowerLaw } from './stats';
 import type { Gpu, Tensor } from '../gpu/runtime';
 import { matmul } from '../kernels/matmul';
 import type { GptGpu } from '../model/gpt';
-import { BatchBuffers, evaluate } from '../train/trainer';
+import { BatchBuffers, evaluate, validationSeed } from '../train/trainer';
 import { Rng } from '../util/rng';
 
 export type Scaling = 'ntk' | 'naive';
@@ -198,7 +198,7 @@ export async function runNtkRegime(env: ExperimentEnv<NtkRegimePoint>, config: P
   const eye = gpu.tensor([d, d], eyeData, 'identity');
   const points: NtkRegimePoint[] = [];
   const adapterSeed = (c.seed * 7919 + 29) >>> 0;
-  const valSeed = (c.seed ^ 0x5eed5eed) >>> 0; // the trainer's validation batches
+  const valSeed = validationSeed(c.seed); // the trainer's validation batches
   const keep = keepSteps(c.steps + 1, c.curvePoints);
 
   try {

@@ -59,14 +59,23 @@ export async function buildAdaptedModel(gpu: Gpu, base: BaseWeights, rc: RunConf
   for (const [k, v] of initParams(adapterParamSpecs(base.config, adapter), rc.seed)) values.set(k, v);
   if (adapter.method === 'prefix' && adapter.prefixLength > 0 && rc.prefixInit === 'from-text') {
     if (!task) throw new Error("prefixInit 'from-text' needs the task whose text initialises the prefix");
-    const reader = new GptGpu(gpu, base.config, { method: 'none' });
+    const reader = assembleModel(gpu, { config: base.config, params: values }, { method: 'none' });
     try {
-      reader.load(values);
       for (const [k, v] of await initPrefix(gpu, reader, adapter.prefixLength, { kind: 'from-text', task, seed: rc.seed })) values.set(k, v);
     } finally {
       reader.destroy();
     }
   }
+  return assembleModel(gpu, { config: base.config, params: values }, adapter);
+}
+
+/**
+ * The one place a base and an adapter become a GptGpu: the base tensors with the adapter's
+ * (`adapterParams`: trained, imported or freshly initialised; omit for none) on top. A load
+ * that fails (a missing or mis-sized tensor) frees the model and rethrows.
+ */
+export function assembleModel(gpu: Gpu, base: BaseWeights, adapter: AdapterSpec, adapterParams?: Map<string, Float32Array>): GptGpu {
+  const values = adapterParams ? new Map([...base.params, ...adapterParams]) : base.params;
   const model = new GptGpu(gpu, base.config, adapter);
   try {
     model.load(values);
@@ -98,9 +107,8 @@ export interface InitialEffect {
 export async function initialEffect(gpu: Gpu, base: BaseWeights, model: GptGpu, task: Task, B: number, T: number, seed: number): Promise<InitialEffect> {
   const batch = task.nextBatch('val', B, T, new Rng(seed));
   const tokens = gpu.tensor([B, T], new Uint32Array(batch.inputs.buffer, batch.inputs.byteOffset, batch.inputs.length), 'effect.tokens');
-  const plain = new GptGpu(gpu, base.config, { method: 'none' });
+  const plain = assembleModel(gpu, base, { method: 'none' });
   try {
-    plain.load(base.params);
     plain.forward(tokens, null, B, T);
     const ref = await gpu.read(plain.logitsTensor());
     model.forward(tokens, null, B, T);

@@ -45,6 +45,8 @@ export interface RunSummary {
   finalTrainLoss: number;
   finalValLoss: number;
   finalValAccuracy: number | null;
+  /** finalValLoss in bits per byte of the validation text (text tasks; null or absent otherwise). */
+  finalValBitsPerByte?: number | null;
   prefixMass: number | null;
   msPerStep: number | null;
   state: RunState;

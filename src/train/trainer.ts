@@ -3,7 +3,7 @@
 // clear stop when the loss stops being finite. Deterministic given the seed and adapter.
 import type { Gpu, Tensor } from '../gpu/runtime';
 import { GpuError } from '../gpu/errors';
-import { argmaxRows, teacherForcedExactMatch, type Task } from '../data';
+import { argmaxRows, bitsPerByte, teacherForcedExactMatch, type Task } from '../data';
 import type { GptGpu } from '../model/gpt';
 import { Rng } from '../util/rng';
 import type { RunConfig } from './config';
@@ -12,9 +12,19 @@ import type { RunEvent, RunListener, RunSummary, RunState } from './events';
 import { learningRate } from './schedule';
 
 export interface EvalResult {
+  /** Mean cross-entropy in nats per token. */
   loss: number;
+  /** The same loss as bits per UTF-8 byte of the validation text (text tasks; null for
+   *  synthetic ones): comparable across tokenizers, which loss per token is not. */
+  bitsPerByte: number | null;
   accuracy: number | null;
   prefixMass: number | null;
+}
+
+/** The seed of the validation batches for a run seeded `seed`: every evaluation of a run
+ *  (the trainer's, an imported adapter's, an experiment's base line) draws the same batches. */
+export function validationSeed(seed: number): number {
+  return (seed ^ 0x5eed5eed) >>> 0;
 }
 
 /** Uploads a batch into reusable token/target tensors. */
@@ -75,7 +85,13 @@ export async function evaluate(gpu: Gpu, model: GptGpu, task: Task, buf: BatchBu
       massN++;
     }
   }
-  return { loss: loss / batches, accuracy: task.kind === 'synthetic' ? (total ? correct / total : 0) : null, prefixMass: massN ? mass / massN : null };
+  const mean = loss / batches;
+  return {
+    loss: mean,
+    bitsPerByte: task.kind === 'text' && Number.isFinite(mean) ? bitsPerByte(mean, task, 'val') : null,
+    accuracy: task.kind === 'synthetic' ? (total ? correct / total : 0) : null,
+    prefixMass: massN ? mass / massN : null,
+  };
 }
 
 export interface TrainArgs {
@@ -98,12 +114,12 @@ export async function train({ gpu, model, task, config, runId, onEvent, control 
   }
   const buf = new BatchBuffers(gpu, B, T);
   const rng = new Rng(config.seed);
-  const valSeed = (config.seed ^ 0x5eed5eed) >>> 0;
+  const valSeed = validationSeed(config.seed);
   const schedule = { lr: config.lr, minLr: config.lr * config.minLrRatio, warmup: config.warmup, steps: config.steps };
   let state: RunState = 'running';
   let message: string | undefined;
   let lastTrain = NaN;
-  let lastEval: EvalResult = { loss: NaN, accuracy: null, prefixMass: null };
+  let lastEval: EvalResult = { loss: NaN, bitsPerByte: null, accuracy: null, prefixMass: null };
   let msEma: number | null = null;
   emit({ type: 'status', runId, state: 'compiling', message: 'compiling shaders (first step)' });
   try {
@@ -151,6 +167,6 @@ export async function train({ gpu, model, task, config, runId, onEvent, control 
   }
   return {
     runId, config, trainableParams: model.trainableCount(), finalTrainLoss: lastTrain, finalValLoss: lastEval.loss,
-    finalValAccuracy: lastEval.accuracy, prefixMass: lastEval.prefixMass, msPerStep: msEma, state, message,
+    finalValAccuracy: lastEval.accuracy, finalValBitsPerByte: lastEval.bitsPerByte, prefixMass: lastEval.prefixMass, msPerStep: msEma, state, message,
   };
 }

@@ -131,6 +131,7 @@ function RunsTable() {
               <th scope="col">steps</th>
               <th scope="col">train loss</th>
               <th scope="col">val loss</th>
+              <th scope="col" title="validation loss in bits per byte of text (text tasks): compares models with different tokenizers">bits/byte</th>
               <th scope="col">trainable</th>
             </tr>
           </thead>
@@ -146,6 +147,7 @@ function RunsTable() {
                 </td>
                 <td>{fmt(r.last?.trainLoss)}</td>
                 <td>{fmt(finalValLoss(r) ?? r.evals[r.evals.length - 1]?.val)}</td>
+                <td>{fmt(r.summary?.finalValBitsPerByte)}</td>
                 <td>{r.trainableParams?.toLocaleString() ?? '—'}</td>
               </tr>
             ))}

@@ -8,12 +8,13 @@
 // run queue) so this file holds no global state of its own.
 import type { Gpu } from '../../gpu/runtime';
 import type { Task } from '../../data';
-import { jsonBytes } from '../../io/bundle';
-import { ADAPTER_CONFIG_FILE, type BaseIdentity, baseFingerprint, exportAdapter, exportBase, importAdapter, importBase } from '../../io/checkpoint';
-import { GptGpu } from '../../model/gpt';
+import { baseFingerprint, exportBase, importAdapter, importBase } from '../../io/checkpoint';
+import { baseIdentity, evaluateOn, exportTrained, prefixMassByHead, type RunBase, validationSeed } from '../../lab/run';
+import { runSeqLen } from '../../lab/task';
+import type { GptGpu } from '../../model/gpt';
 import { type AdapterSpec, baseParamSpecs, countParams } from '../../model/params';
+import { assembleModel } from '../../train/adapt';
 import type { RunConfig } from '../../train/config';
-import { BatchBuffers, evaluate } from '../../train/trainer';
 import { describeBase, type BaseModel } from '../worker/base';
 import type { FromWorker, UserText } from '../worker/protocol';
 import type { ExchangeToWorker } from './messages';
@@ -24,9 +25,8 @@ export interface ExchangeDeps {
   ensureBase: (g: Gpu) => Promise<BaseModel>;
   /** The base model now loaded, or null when none is (not yet, or it failed). */
   currentBase: () => Promise<BaseModel> | null;
-  buildTask: (c: RunConfig, T: number, b: BaseModel, userText?: UserText) => Promise<{ task: Task; label: string }>;
-  prefixMassByHead: (g: Gpu, model: GptGpu) => Promise<number[][] | null>;
-  /** Makes `b` the base of every later run (and clears what depended on the old one). */
+  /** The task for these settings on this base (src/lab/task.ts through the worker's cache). */
+  buildTask: (c: RunConfig, b: BaseModel, userText?: UserText) => Promise<{ task: Task; label: string }>;
   /** Makes `b` the base (and keeps it for the next visit; b.info says if that failed). */
   replaceBase: (b: BaseModel) => Promise<void>;
   /** Runs `job` after the run (or import) before it, as runs themselves are queued. */
@@ -43,23 +43,9 @@ interface TrainedRun {
 /** Trained tensors kept for export; the oldest runs are dropped beyond this. */
 const KEEP_BYTES = 64 * 2 ** 20;
 
-/** The validation batches' seed: the trainer's (train/trainer.ts), so an imported adapter is
- *  scored on exactly the batches a run with the same settings was scored on. */
-export function validationSeed(seed: number): number {
-  return (seed ^ 0x5eed5eed) >>> 0;
-}
-
-/** adapter_config.json with base_model_name_or_path set to `name` where the export left it
- *  null (io/checkpoint.ts writes it once BaseIdentity carries the name; until then, here). */
-export function withBaseName(files: Map<string, Uint8Array>, name: string | undefined): Map<string, Uint8Array> {
-  const raw = files.get(ADAPTER_CONFIG_FILE);
-  if (!name || !raw) return files;
-  const j = JSON.parse(new TextDecoder().decode(raw)) as Record<string, unknown>;
-  if (j.base_model_name_or_path != null) return files;
-  const out = new Map(files);
-  out.set(ADAPTER_CONFIG_FILE, jsonBytes({ ...j, base_model_name_or_path: name }));
-  return out;
-}
+// The validation batches' seed is the trainer's (one function, in train/trainer.ts), so an
+// imported adapter is scored on exactly the batches a run with the same settings was.
+export { validationSeed };
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -69,13 +55,11 @@ export function createExchange(d: ExchangeDeps) {
   const trained = new Map<string, TrainedRun>();
   const fingerprints = new WeakMap<BaseModel, Promise<string>>();
 
-  /** The base's identity, with the model's name for adapter_config.json's
-   *  base_model_name_or_path (a Hugging Face base: "gpt2", so PEFT finds the model). */
-  function identity(b: BaseModel): Promise<BaseIdentity & { name?: string }> {
+  /** The base as a run sees it (src/lab/run.ts RunBase): its identity, fingerprinted once. */
+  function runBaseOf(b: BaseModel): Promise<RunBase> {
     let fp = fingerprints.get(b);
     if (!fp) fingerprints.set(b, (fp = b.info.fingerprint ? Promise.resolve(b.info.fingerprint) : baseFingerprint(b.config, b.params)));
-    const name = b.info.format === 'huggingface' ? b.info.summary?.name : undefined;
-    return fp.then((fingerprint) => ({ config: b.config, fingerprint, ...(name ? { name } : {}) }));
+    return fp.then((fingerprint) => ({ config: b.config, params: b.params, tokenizer: b.tokenizer, vocab: b.vocab, fingerprint, modelName: b.modelName }));
   }
 
   /** A base-model folder needs the character vocabulary (exportBase writes vocab.json); a
@@ -98,10 +82,9 @@ export function createExchange(d: ExchangeDeps) {
     }
   }
 
-  /** At the end of a run (done or stopped): reads its trainable tensors back for export. */
-  async function recordRun(runId: string, model: GptGpu, base: BaseModel) {
-    const params = await model.readParams(model.trainable.map((s) => s.name));
-    keep(runId, { adapter: model.adapter, params, base });
+  /** At the end of a run (done or stopped): its trained tensors, kept for export. */
+  function keepRun(runId: string, adapter: AdapterSpec, params: Map<string, Float32Array>, base: BaseModel) {
+    keep(runId, { adapter, params, base });
   }
 
   const fail = (requestId: number, e: unknown) => d.post({ type: 'exchange-failed', requestId, message: messageOf(e) });
@@ -110,10 +93,9 @@ export function createExchange(d: ExchangeDeps) {
     try {
       const t = trained.get(runId);
       if (!t) throw new Error('the trained weights of this run are not in memory (only runs finished in this visit are kept, up to 64 MB): export right after a run');
-      const id = await identity(t.base);
-      const files =
-        t.adapter.method === 'full' ? await exportBase(t.base.config, vocabOf(t.base, 'this full fine-tuning run cannot be exported'), new Map([...t.base.params, ...t.params])) : withBaseName(exportAdapter(id, t.adapter, t.params), id.name);
-      d.post({ type: 'exported', requestId, kind: t.adapter.method === 'full' ? 'base' : 'adapter', files, fingerprint: id.fingerprint });
+      const b = await runBaseOf(t.base);
+      const { kind, files } = await exportTrained(b, t.adapter, t.params);
+      d.post({ type: 'exported', requestId, kind, files, fingerprint: b.fingerprint });
     } catch (e) {
       fail(requestId, e);
     }
@@ -122,7 +104,7 @@ export function createExchange(d: ExchangeDeps) {
   async function exportCurrentBase(requestId: number) {
     try {
       const b = await d.ensureBase(await d.ensureGpu());
-      const id = await identity(b);
+      const id = await runBaseOf(b);
       d.post({ type: 'exported', requestId, kind: 'base', files: await exportBase(b.config, vocabOf(b, 'the base model cannot be exported'), b.params), fingerprint: id.fingerprint });
     } catch (e) {
       fail(requestId, e);
@@ -132,25 +114,20 @@ export function createExchange(d: ExchangeDeps) {
   async function importAdapterJob(m: Extract<ExchangeToWorker, { type: 'import-adapter' }>) {
     let g: Gpu | null = null;
     let model: GptGpu | null = null;
-    let buf: BatchBuffers | null = null;
     try {
       g = await d.ensureGpu();
       const b = await d.ensureBase(g);
-      const id = await identity(b);
+      const id = await runBaseOf(b);
       // Refuses another base's adapter, wrong shapes, damaged files: before any GPU work.
-      const parsed = importAdapter(m.files, id);
+      const parsed = importAdapter(m.files, baseIdentity(id));
       const c = m.config;
-      const { task, label } = await d.buildTask(c, Math.min(c.seqLen, b.config.contextLength), b, m.userText);
-      // The trainer's sequence length for these settings (train/trainer.ts).
-      const T = Math.min(c.seqLen, b.config.contextLength, task.maxSeqLen);
+      const { task, label } = await d.buildTask(c, b, m.userText);
+      // The trainer's sequence length for these settings.
+      const T = runSeqLen(c, b.config, task);
       if (T < task.minSeqLen) throw new Error(`task '${task.name}' needs sequences of at least ${task.minSeqLen} tokens, but these settings give ${T}; raise the sequence length`);
-      model = new GptGpu(g, b.config, parsed.adapter);
-      const values = new Map(b.params);
-      for (const [k, v] of parsed.params) values.set(k, v);
-      model.load(values);
-      buf = new BatchBuffers(g, c.batch, T);
-      const r = await evaluate(g, model, task, buf, c.evalBatches, validationSeed(c.seed));
-      const mass = await d.prefixMassByHead(g, model);
+      model = assembleModel(g, b, parsed.adapter, parsed.params);
+      const r = await evaluateOn(g, model, task, { batch: c.batch, T, batches: c.evalBatches, seed: validationSeed(c.seed) });
+      const mass = await prefixMassByHead(g, model);
       keep(m.runId, { adapter: parsed.adapter, params: parsed.params, base: b });
       d.post({
         type: 'imported-adapter', requestId: m.requestId, runId: m.runId, adapter: parsed.adapter, fingerprint: id.fingerprint,
@@ -160,10 +137,7 @@ export function createExchange(d: ExchangeDeps) {
     } catch (e) {
       fail(m.requestId, g?.lostError ?? e);
     } finally {
-      if (g && !g.lostError) {
-        model?.destroy();
-        buf?.release();
-      }
+      if (g && !g.lostError) model?.destroy();
     }
   }
 
@@ -173,7 +147,7 @@ export function createExchange(d: ExchangeDeps) {
       const imp = await importBase(m.files);
       let previous: string | null = null;
       const cur = d.currentBase();
-      if (cur) previous = await cur.then((b) => identity(b).then((i) => i.fingerprint), () => null);
+      if (cur) previous = await cur.then((b) => runBaseOf(b).then((i) => i.fingerprint), () => null);
       const specs = baseParamSpecs(imp.config);
       const b: BaseModel = {
         config: imp.config,
@@ -213,5 +187,5 @@ export function createExchange(d: ExchangeDeps) {
   /** A kept run's trained tensors (text generation uses them too), or null. */
   const trainedRun = (runId: string): TrainedRun | null => trained.get(runId) ?? null;
 
-  return { handle, recordRun, trainedRun };
+  return { handle, keepRun, trainedRun };
 }

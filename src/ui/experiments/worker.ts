@@ -12,7 +12,7 @@ import type { Gpu } from '../../gpu/runtime';
 import { runApproxError } from '../../experiments/approx_error';
 import { runNtkRegime } from '../../experiments/ntk_regime';
 import { generate } from '../../model/generate';
-import { GptGpu } from '../../model/gpt';
+import { assembleModel } from '../../train/adapt';
 import type { AdapterSpec } from '../../model/params';
 import { Rng } from '../../util/rng';
 import type { BaseModel } from '../worker/base';
@@ -127,11 +127,8 @@ export function createExperiments(d: ExperimentDeps) {
   /** One model continues the prompt; tokens are posted as they come. */
   async function continueWith(g: Gpu, req: GenerateRequest, which: 'base' | 'adapted', base: BaseModel, adapter: AdapterSpec, trained: Map<string, Float32Array> | null): Promise<string> {
     const prompt = base.tokenizer.encode(req.prompt);
-    const model = new GptGpu(g, base.config, adapter);
+    const model = assembleModel(g, base, adapter, trained ?? undefined);
     try {
-      const values = new Map(base.params);
-      if (trained) for (const [k, v] of trained) values.set(k, v);
-      model.load(values);
       let text = '';
       await generate(g, model, prompt, {
         maxNewTokens: req.maxNewTokens,

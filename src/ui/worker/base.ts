@@ -7,17 +7,16 @@
 // a picked folder (a Hugging Face GPT-2, byte-level BPE) is kept as its files in OPFS
 // (persist/opfs.ts) and opened again from there. The worker and the UI only see BaseModel.
 import type { Gpu } from '../../gpu/runtime';
-import { createTask, isSyntheticName, SYNTHETIC_TASKS, syntheticTask, Vocab, type ReadText, type SyntheticSymbols, type SyntheticTask, type Tokenizer, loadCorpus } from '../../data';
+import { Vocab, type ReadText, type Tokenizer, loadCorpus } from '../../data';
 import { fileSource } from '../../io/byte_source';
 import { BASE_CONFIG_FILE, BASE_WEIGHTS_FILE, baseFingerprint, importBase, VOCAB_FILE } from '../../io/checkpoint';
 import type { BaseProgress } from '../../io/hf_gpt2';
-import { folderFromPicked, openLabBase, summarise } from '../../lab/base';
-import { GptGpu } from '../../model/gpt';
-import { initParams } from '../../model/init';
+import { folderFromPicked, type LabBase, openLabBase, summarise } from '../../lab/base';
+import { pretrain } from '../../lab/pretrain';
+import { SYNTHETIC_SYMBOLS, symbolsFor, syntheticFor, taskFor, taskIssuesFor } from '../../lab/task';
 import { baseParamSpecs, countParams, type ModelConfig } from '../../model/params';
 import { defaultConfig, type RunConfig } from '../../train/config';
 import type { RunControl } from '../../train/control';
-import { train } from '../../train/trainer';
 import { forgetKeptFiles, keepFiles, readKeptFiles } from '../persist/opfs';
 import type { BaseInfo, BaseSummaryInfo } from './protocol';
 
@@ -27,6 +26,9 @@ export interface BaseModel {
   tokenizer: Tokenizer;
   /** The character vocabulary when the base is character-level, else null (BPE). */
   vocab: Vocab | null;
+  /** The model's name where it has one (a folder opened through src/lab: "gpt2"); adapters
+   *  record it as base_model_name_or_path. */
+  modelName?: string;
   /** The user's picked files it was opened from (kept as files in OPFS, not as floats). */
   picked?: { files: File[]; label: string };
   /** Host copies of the base tensors: every run (and a new device after a loss) uploads these. */
@@ -47,30 +49,8 @@ export function summaryOf(config: ModelConfig, tokenizer: Tokenizer, name: strin
   return { name: s.name, parameters: s.parameters, layers: s.layers, heads: s.heads, width: s.width, headDim: s.headDim, context: s.context, vocabulary: s.vocabulary, tokenizer: s.tokenizer, tokenizerKind: tokenizer.kind, weightBytes: s.weightBytes };
 }
 
-/** A synthetic task on this base's tokenizer: a character vocabulary writes the format with
- *  the punctuation it has; BPE writes any string (the data layer refuses what does not fit). */
-export function syntheticFor(name: string, b: Pick<BaseModel, 'tokenizer' | 'vocab'>): SyntheticTask {
-  if (!isSyntheticName(name)) throw new Error(`'${name}' is not a synthetic task`);
-  if (b.vocab) {
-    const symbols = symbolsFor(b.vocab);
-    if (!symbols) throw new Error(`the base model's vocabulary lacks the punctuation the synthetic task '${name}' needs`);
-    return syntheticTask(name, { tokenizer: b.vocab, symbols });
-  }
-  return syntheticTask(name, { tokenizer: b.tokenizer });
-}
-
-/** The synthetic tasks this base cannot run, with the reason (the task picker shows it). */
-export function taskIssuesFor(b: Pick<BaseModel, 'tokenizer' | 'vocab'>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of SYNTHETIC_TASKS) {
-    try {
-      syntheticFor(name, b);
-    } catch (e) {
-      out[name] = e instanceof Error ? e.message : String(e);
-    }
-  }
-  return out;
-}
+// The synthetic tasks a base can run are the lab's (src/lab/task.ts); re-exported for the page's tests.
+export { symbolsFor, syntheticFor, taskIssuesFor };
 
 /** Fills in what the page shows about any base: the summary and the tasks it cannot run. */
 export function describeBase(b: BaseModel, name: string): BaseModel {
@@ -100,14 +80,19 @@ export async function openPickedBase(files: File[], label: string, opts: OpenPic
   const t0 = performance.now();
   const folder = await folderFromPicked(files.map((f) => ({ name: f.name, source: fileSource(f) })));
   const lab = await openLabBase(folder, label, { onProgress: opts.onProgress, signal: opts.signal, folderName: label.replace(/\.zip$/i, '') });
-  const params = countParams(baseParamSpecs(lab.config));
+  return baseModelFromLab(lab, { source: 'files', openedFrom: label, format: lab.format, ms: performance.now() - t0 }, { files, label });
+}
+
+/** A base opened through src/lab/base.ts as the worker keeps it (described for the page). */
+export function baseModelFromLab(lab: LabBase, info: Omit<BaseInfo, 'modelConfig' | 'params' | 'vocabSize' | 'fingerprint'>, picked?: BaseModel['picked']): BaseModel {
   const b: BaseModel = {
     config: lab.config,
     tokenizer: lab.tokenizer,
     vocab: lab.vocab,
     params: lab.params,
-    picked: { files, label },
-    info: { source: 'files', modelConfig: lab.config, params, vocabSize: lab.config.vocabSize, fingerprint: lab.fingerprint, openedFrom: label, format: lab.format, ms: performance.now() - t0 },
+    modelName: lab.modelName,
+    ...(picked ? { picked } : {}),
+    info: { ...info, modelConfig: lab.config, params: countParams(baseParamSpecs(lab.config)), vocabSize: lab.config.vocabSize, fingerprint: lab.fingerprint },
   };
   return describeBase(b, lab.modelName);
 }
@@ -122,21 +107,6 @@ export const PRETRAIN_MODEL = { contextLength: 64, nLayer: 2, nHead: 2, nEmbd: 3
 export function pretrainRun(software: boolean): Partial<RunConfig> {
   const common: Partial<RunConfig> = { method: 'full', task: 'moby-dick', lr: 1e-2, minLrRatio: 0.3, evalEvery: 1_000_000, evalBatches: 1, weightDecay: 0, seed: 1234 };
   return software ? { ...common, steps: 12, batch: 4, seqLen: 32, warmup: 2 } : { ...common, steps: 300, batch: 16, seqLen: 64, warmup: 20 };
-}
-
-/** Characters the synthetic tasks need besides letters and digits (their default symbols). */
-const SYNTHETIC_SYMBOLS = '>+=.';
-
-/** Synthetic-task format characters that exist in a base vocabulary (a shipped model's may
- *  lack '>' or '+'); null when no candidate fits. */
-export function symbolsFor(vocab: Vocab): SyntheticSymbols | null {
-  const pick = (cands: string) => [...cands].find((c) => vocab.has(c)) ?? null;
-  const sep = pick('>:|;-');
-  const plus = pick('+&,');
-  const equals = pick('=:;');
-  const end = pick('.!;');
-  if (!sep || !plus || !equals || !end) return null;
-  return { sep, plus, equals, end };
 }
 
 /** Where the shipped base model lives, relative to public/. */
@@ -369,30 +339,23 @@ export async function pretrainBase(gpu: Gpu, opts: BaseLoadOptions, spec: Pretra
     const v = Vocab.fromJSON({ chars: hit.chars });
     return describeBase({ config: hit.config, tokenizer: v, vocab: v, params: new Map(hit.params), info: { ...hit.info, cached: true, ms: performance.now() - t0 } }, `pretrained on ${corpusName}`);
   }
-  const task = await createTask(run.task, { readText: opts.readText, tokenizer: vocab, seed: run.seed, seqLen: run.seqLen });
+  const task = await taskFor({ tokenizer: vocab, vocab, config }, run, { readText: opts.readText });
   const specs = baseParamSpecs(config);
-  const model = new GptGpu(gpu, config, { method: 'full' });
-  try {
-    model.load(initParams(specs, run.seed));
-    let last = NaN;
-    const summary = await train({
-      gpu, model, task, config: run, runId: 'base', control: spec.control,
-      onEvent: (e) => {
-        if (e.type === 'status' && e.state === 'compiling') opts.onProgress?.(`pretraining the base model on ${corpusName}: compiling shaders (the first step takes longest)`, 0);
-        if (e.type !== 'step') return;
-        last = e.trainLoss;
-        spec.onStep?.(e.step, e.totalSteps, e.trainLoss);
-        opts.onProgress?.(`pretraining the base model on ${corpusName}: step ${e.step}/${e.totalSteps}, loss ${e.trainLoss.toFixed(3)}`, e.step / e.totalSteps);
-      },
-    });
-    if (summary.state !== 'done') throw new Error(`base pretraining ${summary.state}${summary.message ? `: ${summary.message}` : ''}`);
-    const params = await model.readParams(specs.map((s) => s.name));
-    // The fingerprint adapters record (and results name): a base pretrained here has one too.
-    const fingerprint = await baseFingerprint(config, params);
-    const info: BaseInfo = { source: 'pretrained', modelConfig: config, params: countParams(specs), vocabSize: vocab.size, steps: run.steps, finalLoss: last, corpus: corpusName, fingerprint, ms: performance.now() - t0 };
-    if (spec.cache) await cachePut(cacheKey, { config, chars: [...vocab.chars], params: [...params], info });
-    return describeBase({ config, tokenizer: vocab, vocab, params, info }, `pretrained on ${corpusName}`);
-  } finally {
-    if (!gpu.lostError) model.destroy();
-  }
+  let last = NaN;
+  const { summary, params } = await pretrain({
+    gpu, config, task, run, runId: 'base', control: spec.control,
+    onEvent: (e) => {
+      if (e.type === 'status' && e.state === 'compiling') opts.onProgress?.(`pretraining the base model on ${corpusName}: compiling shaders (the first step takes longest)`, 0);
+      if (e.type !== 'step') return;
+      last = e.trainLoss;
+      spec.onStep?.(e.step, e.totalSteps, e.trainLoss);
+      opts.onProgress?.(`pretraining the base model on ${corpusName}: step ${e.step}/${e.totalSteps}, loss ${e.trainLoss.toFixed(3)}`, e.step / e.totalSteps);
+    },
+  });
+  if (summary.state !== 'done' || !params) throw new Error(`base pretraining ${summary.state}${summary.message ? `: ${summary.message}` : ''}`);
+  // The fingerprint adapters record (and results name): a base pretrained here has one too.
+  const fingerprint = await baseFingerprint(config, params);
+  const info: BaseInfo = { source: 'pretrained', modelConfig: config, params: countParams(specs), vocabSize: vocab.size, steps: run.steps, finalLoss: last, corpus: corpusName, fingerprint, ms: performance.now() - t0 };
+  if (spec.cache) await cachePut(cacheKey, { config, chars: [...vocab.chars], params: [...params], info });
+  return describeBase({ config, tokenizer: vocab, vocab, params, info }, `pretrained on ${corpusName}`);
 }
