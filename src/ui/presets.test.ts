@@ -6,6 +6,7 @@ import type { ModelConfig } from '../model/params';
 import { defaultConfig, type RunConfig } from '../train/config';
 import { presetByName } from './settings';
 import { memoryBudget, presetsWaitReason, runEta, sizePreset } from './sizing';
+import { applyPreset, useApp } from './store';
 
 // The shipped base model (public/models/base/config.json).
 const SHIPPED: ModelConfig = { vocabSize: 89, contextLength: 64, nLayer: 2, nHead: 4, nEmbd: 64 };
@@ -32,5 +33,17 @@ describe('presets before and after the adapter is known', () => {
     const guessed = runEta(SHIPPED, quickOn(software, false), true, null);
     expect(guessed.ms).toBeGreaterThan(10 * eta.ms);
     expect(guessed.ms).toBeGreaterThan(20 * 60_000);
+  });
+});
+
+describe('the store applies a preset only once the adapter is known', () => {
+  it('changes nothing before (a click that slipped through, a script), then sizes for the adapter', () => {
+    const report = { vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallbackAdapter: true, features: [], limits: {} };
+    useApp.setState({ gpu: { state: 'probing' }, config: defaultConfig(), base: { state: 'waiting', message: '', fraction: 0, info: null } });
+    expect(applyPreset('quick')).toBe(false);
+    expect(useApp.getState().config).toEqual(defaultConfig());
+    useApp.setState({ gpu: { state: 'ok', report, description: 'SwiftShader (software fallback)' } });
+    expect(applyPreset('quick')).toBe(true);
+    expect(useApp.getState().config).toMatchObject({ steps: 40, batch: 4, seqLen: 32 });
   });
 });

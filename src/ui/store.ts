@@ -10,7 +10,7 @@ import { defaultConfig, describeChange, parseField, RUN_FIELDS, type RunConfig, 
 import type { RunEvent } from '../train/events';
 import { applyEvent, isActive, newRun, setPaused, type RunRecord } from './runs';
 import { configFromUrl, FILE_TASK_PREFIX, fileTaskName, presetByName, urlQueryOf, type PresetName } from './settings';
-import { formatBytes, isLargeModel, memoryBudget, runEta, runFit, sizePreset, type Budget, type Measured } from './sizing';
+import { formatBytes, isLargeModel, memoryBudget, presetsWaitReason, runEta, runFit, sizePreset, type Budget, type Measured } from './sizing';
 import type { AppPort } from './appPort';
 import { engine } from './engineLink';
 import { BASE_CHANGE_PREFIX, baseChangeRecord } from './exchange/records';
@@ -162,9 +162,13 @@ export function presetValues(name: PresetName, s: AppState = get()): Partial<Run
   return values;
 }
 
-export function applyPreset(name: PresetName) {
-  const values = presetValues(name);
+/** Applies a preset; false (nothing changed) until the adapter is known (presetsWaitReason). */
+export function applyPreset(name: PresetName): boolean {
+  const s = get();
+  if (presetsWaitReason(s.gpu.state === 'ok' ? s.gpu.report : null)) return false;
+  const values = presetValues(name, s);
   if (values) setConfig(values);
+  return values !== null;
 }
 
 /** A large base (a GPT-2) just became the base: on a software adapter the settings become
@@ -208,7 +212,8 @@ export function startRun(): string | null {
     return null;
   }
   const prev = s.runs[s.runs.length - 1];
-  const id = `run-${++runCounter}-${Date.now().toString(36)}`;
+  // A random tail: two tabs starting their first run in the same millisecond save two records.
+  const id = `run-${++runCounter}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
   const run: RunRecord = { ...newRun(id, describeChange(prev?.config ?? null, config), config), baseFingerprint: s.base.info?.fingerprint };
   set({ runs: [...s.runs, run], activeRunId: id, autoPaused: false, deviceLost: null, runRefusal: null });
   const userText = config.task.startsWith(FILE_TASK_PREFIX) && s.userFile ? { name: s.userFile.name, text: s.userFile.text } : undefined;
