@@ -206,11 +206,12 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
     case 'control':
       if (current?.runId === msg.runId) current.control[msg.action]();
       break;
+    // Test hooks (e2e, the dev server only): dead code in production builds.
     case 'lose-device':
-      gpu?.device.destroy();
+      if (import.meta.env.DEV) gpu?.device.destroy();
       break;
     case 'poison-run': {
-      const wte = current?.model?.params.get('wte');
+      const wte = import.meta.env.DEV ? current?.model?.params.get('wte') : undefined;
       if (gpu && wte && !gpu.lostError) gpu.fill(wte, Number.NaN);
       break;
     }
