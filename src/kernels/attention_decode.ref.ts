@@ -10,16 +10,32 @@ import { prefixAttentionRef } from './prefix_attention.ref';
 
 export interface DecodeRefDims {
   H: number;
+  /** New query rows, at positions t … t+n−1 (≥ 1). */
   n: number;
+  /** Positions cached before this step (0 for a prefill). Cache rows t … t+n−1 must hold the new keys already. */
   t: number;
+  /** Cache capacity (positions). */
   Tmax: number;
   d: number;
+  /** Prefix length (0 allowed: pk, pv are then not read). */
   m: number;
+  /** Score scale c; default 1/√d. */
   scale?: number;
 }
 
+export interface DecodeAppendDims {
+  H: number;
+  /** New positions. */
+  n: number;
+  d: number;
+  /** Cache capacity (positions). */
+  Tmax: number;
+  /** Cache row of the first new position. */
+  pos: number;
+}
+
 /** The appended cache (copies) and q [H, n, d] from qkv [n, 3, H, d] at rows pos … pos+n−1. */
-export function attentionDecodeAppendRef(qkv: ArrayLike<number>, kCache: ArrayLike<number>, vCache: ArrayLike<number>, { H, n, d, Tmax, pos }: { H: number; n: number; d: number; Tmax: number; pos: number }) {
+export function attentionDecodeAppendRef(qkv: ArrayLike<number>, kCache: ArrayLike<number>, vCache: ArrayLike<number>, { H, n, d, Tmax, pos }: DecodeAppendDims) {
   const q = new Float64Array(H * n * d);
   const k = Float64Array.from(kCache);
   const v = Float64Array.from(vCache);

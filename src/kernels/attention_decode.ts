@@ -19,6 +19,9 @@ import { MAX_GROUPS, gridStride } from './grid';
 import { matmul } from './matmul';
 import { featureDim, NTK_MAX_HEAD_DIM, ntkKTilde, type NtkAdapterTensors } from './ntk_attention';
 import type { FeatureMapName, KParam } from './ntk_types';
+import type { DecodeAppendDims, DecodeRefDims } from './attention_decode.ref';
+
+export type { DecodeAppendDims } from './attention_decode.ref';
 
 /** Largest head dimension (private arrays of DMAX floats per invocation in the shader). */
 export const DECODE_MAX_HEAD_DIM = 128;
@@ -31,29 +34,7 @@ export const DECODE_MAX_HEAD_DIM = 128;
 export type DecodePath = 'auto' | 'software' | 'gpu';
 const CONFIGS = { software: { WG: 8, CH: 8 }, gpu: { WG: 64, CH: 16 } } as const;
 
-export interface DecodeAppendDims {
-  H: number;
-  /** New positions. */
-  n: number;
-  d: number;
-  /** Cache capacity (positions). */
-  Tmax: number;
-  /** Cache row of the first new position. */
-  pos: number;
-}
-
-export interface DecodeDims {
-  H: number;
-  /** New query rows, at positions t … t+n−1 (≥ 1). */
-  n: number;
-  /** Positions cached before this step (0 for a prefill). Cache rows t … t+n−1 must hold the new keys already. */
-  t: number;
-  Tmax: number;
-  d: number;
-  /** Prefix length (0 allowed: pk, pv are then not read). */
-  m: number;
-  /** Score scale c; default 1/√d. */
-  scale?: number;
+export interface DecodeDims extends DecodeRefDims {
   path?: DecodePath;
 }
 
