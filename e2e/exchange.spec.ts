@@ -34,6 +34,9 @@ test('export an adapter and the base, re-import it, refuse bad files, keep runs 
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto('/');
   await expect(page.locator('p.adapter')).toContainText('WebGPU adapter', { timeout: 60_000 });
+  // The whole journey on the Compare & export tab (the URL keeps it across the reloads).
+  await page.getByRole('tab', { name: 'Compare & export' }).click();
+  await expect(page).toHaveURL(/#compare$/);
   await expect(page.getByTestId('saved-summary')).toContainText('0 saved runs');
 
   // A tiny prefix run (m = 16, the default).
@@ -165,7 +168,7 @@ test('without IndexedDB (private mode) the page says runs are not kept and still
   await page.addInitScript(() => {
     Object.defineProperty(window, 'indexedDB', { get: () => undefined, configurable: true });
   });
-  await page.goto('/');
+  await page.goto('/#compare');
   await expect(page.locator('.notice').filter({ hasText: 'Runs cannot be saved in this browser' })).toBeVisible();
   await expect(page.getByTestId('saved-summary')).toContainText('Not saved');
   await expect(page.getByRole('button', { name: 'Export adapter', exact: true })).toBeDisabled();

@@ -36,6 +36,7 @@ test('experiments: sweep prefix lengths, generate side by side, approximation er
 
   // Generate: the base model and the sweep's last run (m = 2) continue the prompt. Enter in
   // the prompt field generates (keyboard only).
+  await page.getByRole('tab', { name: 'Generate' }).click();
   const gen = page.getByRole('region', { name: 'Generated text' });
   await gen.getByRole('spinbutton', { name: 'Characters to generate' }).fill('24');
   const prompt = gen.getByRole('textbox', { name: 'Prompt' });
@@ -49,6 +50,21 @@ test('experiments: sweep prefix lengths, generate side by side, approximation er
     expect([...text].length).toBe('The whale '.length + 24);
   }
   await shot(page, 'generate', gen);
+
+  // The tabs by keyboard: Home goes to the first, arrows move on; the URL names the tab.
+  const tab = (name: string) => page.getByRole('tab', { name, exact: true });
+  await tab('Generate').focus();
+  await page.keyboard.press('Home');
+  await expect(tab('Adapt')).toBeFocused();
+  await expect(tab('Adapt')).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('ArrowLeft'); // wraps to the last
+  await expect(tab('Generate')).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('End');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await expect(tab('Experiments')).toBeFocused();
+  await expect(page.getByRole('tabpanel', { name: 'Experiments' })).toBeVisible();
+  await expect(page).toHaveURL(/#experiments$/);
 
   // Approximation error with the tiny defaults: points stream in; legend has fitted slopes.
   const approx = page.getByRole('region', { name: 'Approximation error against prefix length' });
@@ -106,5 +122,6 @@ test('experiments: sweep prefix lengths, generate side by side, approximation er
   await page.waitForTimeout(600);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(391);
   await shot(page, 'narrow');
+  await tab('Generate').click();
   await shot(page, 'narrow-generate', gen);
 });

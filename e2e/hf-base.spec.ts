@@ -94,6 +94,7 @@ test('open a Hugging Face GPT-2 folder, refuse broken ones, train on text, expor
   await page.screenshot({ path: `${SHOTS}/hf-base-trained.png`, fullPage: true });
 
   // The exported adapter names the Hugging Face model and its fingerprint.
+  await page.getByRole('tab', { name: 'Compare & export' }).click();
   const [dl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export adapter', exact: true }).click()]);
   const zip = unzipFiles(new Uint8Array(readFileSync(await dl.path())));
   const acfg = JSON.parse(new TextDecoder().decode(zip.get(ADAPTER_CONFIG_FILE)));

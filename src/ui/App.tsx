@@ -1,15 +1,15 @@
-// The page: what the paper claims, which adapter is in use (or why WebGPU is missing and
-// how to fix it), notices, then settings beside the run and its charts.
+// The page as a workbench: a header (adapter, colour theme), what the paper claims, why
+// WebGPU is missing and how to fix it, notices; then the settings column (run settings, the
+// base model, pretraining) beside the run's status and the tabs (Workbench.tsx), stacked on
+// narrow screens.
+import { useState } from 'react';
 import { BasePanel } from './BasePanel';
 import { Controls } from './Controls';
-import { ExchangePanel } from './ExchangePanel';
-import { ExperimentsSection } from './experiments/ExperimentsSection';
-import { SweepPanel } from './experiments/SweepPanel';
-import { GeneratePanel } from './GeneratePanel';
 import { PretrainPanel } from './PretrainPanel';
-import { Results } from './Results';
 import { RunPanel } from './RunPanel';
 import { dismissNotice, useApp } from './store';
+import { applyTheme, storedTheme, type ThemeChoice } from './theme';
+import { Workbench } from './Workbench';
 
 function WebGpuFix() {
   return (
@@ -103,6 +103,27 @@ function Notices() {
   );
 }
 
+function ThemePicker() {
+  const [choice, setChoice] = useState<ThemeChoice>(storedTheme);
+  return (
+    <label className="theme-picker">
+      Theme{' '}
+      <select
+        value={choice}
+        onChange={(e) => {
+          const c = e.target.value as ThemeChoice;
+          setChoice(c);
+          applyTheme(c);
+        }}
+      >
+        <option value="system">system</option>
+        <option value="light">light</option>
+        <option value="dark">dark</option>
+      </select>
+    </label>
+  );
+}
+
 export function App() {
   const gpuOk = useApp((s) => s.gpu.state !== 'unavailable');
   return (
@@ -110,28 +131,27 @@ export function App() {
       <header className="top">
         <h1>Prefix Lab</h1>
         <GpuStatusLine />
+        <ThemePicker />
       </header>
       <Intro />
       <Unavailable />
       <Notices />
       <div className={`layout${gpuOk ? '' : ' disabled'}`}>
-        <aside className="card side">
-          <h2 className="visually-hidden">Settings</h2>
-          <Controls />
+        <aside className="side" aria-label="Settings and base model">
+          <div className="card">
+            <h2 className="visually-hidden">Settings</h2>
+            <Controls />
+          </div>
+          <BasePanel />
+          <PretrainPanel />
         </aside>
         <main className="results">
           <RunPanel />
-          <BasePanel />
-          <PretrainPanel />
-          <SweepPanel />
-          <Results />
-          <GeneratePanel />
-          <ExperimentsSection />
-          <ExchangePanel />
+          <Workbench />
         </main>
       </div>
       <footer className="help">
-        A character-level GPT, or a Hugging Face GPT-2 you open; every kernel hand-written WGSL. Settings live in the address bar: copy it to share a run.
+        A character-level GPT, or a Hugging Face GPT-2 you open; every kernel hand-written WGSL. Settings live in the address bar, the open tab in its #: copy it to share a run.
       </footer>
     </div>
   );

@@ -3,9 +3,11 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { connectEngine } from './route';
 import { loadConfigFromUrl, useApp, visibilityChanged } from './store';
+import { applyTheme, storedTheme } from './theme';
 import { startEngine } from './worker/client';
 import './styles.css';
 
+applyTheme(storedTheme());
 loadConfigFromUrl(window.location.search);
 
 // The worker owns the device, but navigator.gpu is checked here too: without it there is no
