@@ -19,6 +19,7 @@ import {
   type Vocab,
 } from '../data';
 import type { ModelConfig } from '../model/params';
+import { runSeqLen } from '../train/trainer';
 
 /** What a task needs of its base: the tokenizer, the character vocabulary (null for BPE) and
  *  the context (a run's sequence length is capped at it). */
@@ -102,11 +103,8 @@ export function requestedSeqLen(s: Pick<TaskSettings, 'seqLen'>, config: Pick<Mo
   return Math.min(s.seqLen, config.contextLength);
 }
 
-/** The sequence length T a run trains and evaluates at: also capped at the task's longest
- *  window (train/trainer.ts caps the same way). */
-export function runSeqLen(s: Pick<TaskSettings, 'seqLen'>, config: Pick<ModelConfig, 'contextLength'>, task: Pick<Task, 'maxSeqLen'>): number {
-  return Math.min(requestedSeqLen(s, config), task.maxSeqLen);
-}
+/** The T a run trains and evaluates at, once the task is known (train/trainer.ts). */
+export { runSeqLen };
 
 /** Whether a task name is the user's own file (the page's "file:" tasks). */
 export const isOwnFileTask = (name: string) => name.startsWith('file:');

@@ -21,6 +21,12 @@ export interface EvalResult {
   prefixMass: number | null;
 }
 
+/** The sequence length T a run trains and evaluates at: the asked one, capped at the
+ *  model's context and the task's longest window. */
+export function runSeqLen(s: { seqLen: number }, config: { contextLength: number }, task: { maxSeqLen: number }): number {
+  return Math.min(s.seqLen, config.contextLength, task.maxSeqLen);
+}
+
 /** The seed of the validation batches for a run seeded `seed`: every evaluation of a run
  *  (the trainer's, an imported adapter's, an experiment's base line) draws the same batches. */
 export function validationSeed(seed: number): number {
@@ -108,7 +114,7 @@ export interface TrainArgs {
 export async function train({ gpu, model, task, config, runId, onEvent, control = new RunControl() }: TrainArgs): Promise<RunSummary> {
   const emit = (e: RunEvent) => onEvent?.(e);
   const B = config.batch;
-  const T = Math.min(config.seqLen, model.config.contextLength, task.maxSeqLen);
+  const T = runSeqLen(config, model.config, task);
   if (T < task.minSeqLen) {
     throw new GpuError('shape', `task '${task.name}' needs sequences of at least ${task.minSeqLen} tokens, but this run uses ${T} (seqLen ${config.seqLen}, model context ${model.config.contextLength}); raise seqLen`);
   }
