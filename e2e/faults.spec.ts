@@ -1,23 +1,11 @@
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { reveal } from './reveal';
 
 // Faults that must lose nothing, in the page: presets clicked before the adapter is known
 // wait (disabled, saying why) and then size themselves for it; two tabs saving runs into the
 // same IndexedDB at once keep every run of both, and each tab reads them all back. (The
 // device lost mid-run: e2e/app.spec.ts and src/train/device_lost.test.ts; the storage quota:
 // e2e/values.spec.ts and src/ui/persist/db.test.ts.)
-const TABS = ['Adapt', 'Experiments', 'Compare & export', 'Generate'];
-
-async function reveal(page: Page, target: Locator): Promise<Locator> {
-  if (await target.first().isVisible()) return target;
-  for (const name of TABS) {
-    const tab = page.getByRole('tab', { name, exact: true });
-    if ((await tab.count()) === 0) continue;
-    await tab.click();
-    if (await target.first().isVisible()) return target;
-  }
-  await expect(target.first()).toBeVisible();
-  return target;
-}
 
 test('presets wait for the adapter, then Quick demo is sized for the software adapter', async ({ page }) => {
   // Hold the engine worker's script: the page is up, the adapter not yet known.

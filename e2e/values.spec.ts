@@ -1,26 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
+import { reveal } from './reveal';
 
 // Values, not just elements: two tiny prefix runs (m = 3, then m = 2) on the shipped base;
 // the loss falls; every chart's PNG, SVG, CSV and JSON export is downloaded and parsed, the CSV
 // equal to the JSON and both equal to the runs the page exports in "Export results"; the
 // adapter's config holds the prefix length chosen in the page. The second run's save meets a
 // full storage: the page says so, and after a reload the first run is still there.
-const TABS = ['Adapt', 'Experiments', 'Compare & export', 'Generate'];
-
-/** Makes `target` visible: at once, or after clicking the layout's tab that holds it. */
-async function reveal(page: Page, target: Locator): Promise<Locator> {
-  if (await target.first().isVisible()) return target;
-  for (const name of TABS) {
-    const tab = page.getByRole('tab', { name, exact: true });
-    if ((await tab.count()) === 0) continue;
-    await tab.click();
-    if (await target.first().isVisible()) return target;
-  }
-  await expect(target.first()).toBeVisible();
-  return target;
-}
 
 async function download(page: Page, button: Locator): Promise<{ name: string; bytes: Buffer }> {
   await reveal(page, button);
