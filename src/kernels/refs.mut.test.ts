@@ -42,6 +42,9 @@ describe('small references, hand-worked', () => {
 
   it('gelu (tanh form): known values; backward = dy · derivative (central differences)', () => {
     close(geluRef([0, 1, -1, 2, -3]), [0, 0.8411919906082768, -0.15880800939172324, 1.9545976940871754, -0.0036373920817729943], 1e-12);
+    // Far left, where 1 + tanh u cancels: x·σ(2u) with σ(2u) ≈ e^{2u} (relative 1e-12 here).
+    const u = Math.sqrt(2 / Math.PI) * (-7 - 0.044715 * 343);
+    expect(Math.abs(geluRef([-7])[0] / (-7 * Math.exp(2 * u)) - 1)).toBeLessThan(1e-12);
     const x = [-2.5, -0.7, 0, 0.3, 1.9];
     const dy = [1, -2, 0.5, 3, -1];
     const h = 1e-6;
