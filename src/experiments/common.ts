@@ -37,6 +37,8 @@ export interface BaseModel {
   config: ModelConfig;
   params: Map<string, Float32Array>;
   vocab?: Vocab;
+  /** The base's own tokenizer (a GPT-2's BPE has no character vocabulary): tasks encode with it. */
+  tokenizer?: Tokenizer;
 }
 
 // -- settings -----------------------------------------------------------------------------
@@ -209,7 +211,7 @@ export async function setupBase(
   if (base) {
     const err = validateConfig(base.config);
     if (err) throw new Error(`${experiment}: base model config: ${err}`);
-    const task = await createTask(s.task, taskOptions(s, env, base.vocab));
+    const task = await createTask(s.task, taskOptions(s, env, base.tokenizer ?? base.vocab));
     if (task.tokenizer.size > base.config.vocabSize) {
       throw new Error(`${experiment}: task '${s.task}' has ${task.tokenizer.size} tokens but the base model's vocabulary has ${base.config.vocabSize}; pass the base's vocab`);
     }

@@ -113,7 +113,7 @@ export function createExperiments(d: ExperimentDeps) {
             onProgress: (done, total, label) => d.post({ type: 'experiment-progress', jobId, done, total, label }),
           },
           m.config,
-          { config: b.config, params: b.params, vocab: b.vocab ?? undefined },
+          { config: b.config, params: b.params, vocab: b.vocab ?? undefined, tokenizer: b.tokenizer },
         );
         d.post({ type: 'experiment-finished', jobId, aborted: res.aborted, elapsedMs: performance.now() - t0 });
       }
