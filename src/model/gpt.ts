@@ -8,6 +8,8 @@
 //   logits = ln_f(x) · wteᵀ        loss = mean cross-entropy over counted targets
 //   (the head is fused with the loss, kernels/lm_head.ts: training never holds the [B·T, V]
 //   logits; they are computed only for the rows a caller asks for, see ForwardOptions)
+// Generation: decodeStep runs only new positions against a per-layer KV cache (./kv_cache.ts,
+// kernels/attention_decode.ts), sharing the block code with forward.
 import type { Gpu, Tensor } from '../gpu/runtime';
 import { GpuError } from '../gpu/errors';
 import { adamw } from '../kernels/adamw';
