@@ -3,7 +3,9 @@
 //   model.safetensors  GPT2LMHeadModel's state dict: transformer.wte.weight, transformer.h.0.…
 //                      (Conv1D weights in (in, out) layout, which is our layout); the tied
 //                      lm_head.weight is left out, as save_pretrained does
-//   vocab.json         our character vocabulary {"chars": [...]} (src/data/vocab.ts)
+//   vocab.json         our character vocabulary {"chars": [...]} (src/data/vocab.ts), or a
+//                      GPT-2 BPE base's own tokenizer files (tokenizer.json and/or vocab.json
+//                      + merges.txt) copied unchanged
 // so that `GPT2LMHeadModel.from_pretrained(folder)` loads it. Reading (openBase) accepts our
 // own export and real Hugging Face GPT-2 folders (gpt2, distilgpt2, gpt2-medium, …: their
 // byte-level BPE tokenizer from tokenizer.json or vocab.json + merges.txt), streamed tensor
@@ -34,6 +36,8 @@ import {
 export const BASE_CONFIG_FILE = 'config.json';
 export const BASE_WEIGHTS_FILE = 'model.safetensors';
 export const VOCAB_FILE = 'vocab.json';
+export const TOKENIZER_JSON_FILE = 'tokenizer.json';
+export const MERGES_FILE = 'merges.txt';
 /** Version of the fields this project adds (the `prefix_lab` objects in config files). */
 export const FORMAT_VERSION = 1;
 
@@ -63,8 +67,16 @@ export async function baseFingerprint(config: ModelConfig, params: Map<string, F
   return fingerprint(canonicalConfig(config), base);
 }
 
+/** What config.json says about the tokenizer, and GPT-2's end-of-text id where the tokenizer has one. */
+interface TokenizerNote {
+  description: string;
+  eosId: number | null;
+}
+
+const CHAR_TOKENIZER: TokenizerNote = { description: `character-level, ${VOCAB_FILE} {"chars": [...]}: token id i is chars[i], id 0 = U+FFFD (unknown)`, eosId: null };
+
 /** GPT2Config as transformers writes it, for our architecture. */
-export function gpt2Config(c: ModelConfig, fp: string): Record<string, unknown> {
+export function gpt2Config(c: ModelConfig, fp: string, tok: TokenizerNote = CHAR_TOKENIZER): Record<string, unknown> {
   return {
     architectures: ['GPT2LMHeadModel'],
     model_type: 'gpt2',
@@ -85,39 +97,91 @@ export function gpt2Config(c: ModelConfig, fp: string): Record<string, unknown> 
     reorder_and_upcast_attn: false,
     tie_word_embeddings: true, // logits = ln_f(x) · wteᵀ
     use_cache: true,
-    bos_token_id: null, // the char vocabulary has no BOS/EOS (GPT-2's 50256 would be out of range)
-    eos_token_id: null,
+    // The char vocabulary has no BOS/EOS (GPT-2's 50256 would be out of range); GPT-2's BPE
+    // uses <|endoftext|> for both.
+    bos_token_id: tok.eosId,
+    eos_token_id: tok.eosId,
     torch_dtype: 'float32',
     prefix_lab: {
       format_version: FORMAT_VERSION,
       fingerprint: fp,
-      tokenizer: `character-level, ${VOCAB_FILE} {"chars": [...]}: token id i is chars[i], id 0 = U+FFFD (unknown)`,
+      tokenizer: tok.description,
     },
   };
 }
 
 /**
- * The base model's folder. `params` must hold every base tensor (extra adapter tensors are
- * ignored). Async only because the fingerprint uses WebCrypto.
+ * A base's tokenizer as it was opened (LabBase has these fields): the character vocabulary,
+ * or a BPE tokenizer with the files it was read from, which an export copies byte for byte.
  */
-export async function exportBase(config: ModelConfig, vocab: Vocab, params: Map<string, Float32Array>): Promise<CheckpointFiles> {
+export interface BaseTokenizer {
+  tokenizer: Tokenizer;
+  vocab: Vocab | null;
+  /** tokenizer.json and/or vocab.json + merges.txt (and tokenizer_config.json and
+   *  special_tokens_map.json when the folder had them), as read; needed for a BPE base. */
+  tokenizerFiles?: CheckpointFiles;
+}
+
+/** Files a BPE base's folder carries beside its tokenizer, copied when present. */
+const TOKENIZER_SIDE_FILES = ['tokenizer_config.json', 'special_tokens_map.json'];
+
+/** The BPE tokenizer's main files as openBase would read them (tokenizer.json first, else
+ *  vocab.json + merges.txt), or null when they are not all there. */
+function bpeMainFiles(files: CheckpointFiles | undefined): string[] | null {
+  if (files?.has(TOKENIZER_JSON_FILE)) return [TOKENIZER_JSON_FILE];
+  return files?.has(VOCAB_FILE) && files.has(MERGES_FILE) ? [VOCAB_FILE, MERGES_FILE] : null;
+}
+
+/** Why a base with this tokenizer cannot be written as a folder, or null when it can
+ *  (a character vocabulary, or a BPE tokenizer with its files at hand). */
+export function baseExportProblem(tok: Vocab | BaseTokenizer): string | null {
+  if (tok instanceof Vocab || tok.vocab || bpeMainFiles(tok.tokenizerFiles)) return null;
+  const have = tok.tokenizerFiles ? [...tok.tokenizerFiles.keys()].join(', ') || 'none' : 'none kept';
+  return `the ${tok.tokenizer.describe()} tokenizer's files are not at hand to write beside the weights (need ${TOKENIZER_JSON_FILE}, or ${VOCAB_FILE} + ${MERGES_FILE}; have ${have})`;
+}
+
+/** The tokenizer files an export writes, and what config.json says of them. */
+function tokenizerExport(config: ModelConfig, tok: Vocab | BaseTokenizer): { files: [string, Uint8Array][]; note: TokenizerNote } {
+  const vocab = tok instanceof Vocab ? tok : tok.vocab;
+  if (vocab) {
+    if (vocab.size !== config.vocabSize) throw new CheckpointError('vocab', `the vocabulary has ${vocab.size} characters but the model's vocabSize is ${config.vocabSize}`);
+    return { files: [[VOCAB_FILE, jsonBytes(vocab.toJSON())]], note: CHAR_TOKENIZER };
+  }
+  const t = tok as BaseTokenizer;
+  const problem = baseExportProblem(t);
+  if (problem) throw new CheckpointError('vocab', problem);
+  if (t.tokenizer.size !== config.vocabSize) throw new CheckpointError('vocab', `the tokenizer has ${t.tokenizer.size} tokens but the model's vocabSize is ${config.vocabSize}`);
+  const main = bpeMainFiles(t.tokenizerFiles)!;
+  const kept = t.tokenizerFiles!;
+  const names = [...new Set([...main, ...[TOKENIZER_JSON_FILE, VOCAB_FILE, MERGES_FILE, ...TOKENIZER_SIDE_FILES].filter((n) => kept.has(n))])];
+  return {
+    files: names.map((n) => [n, kept.get(n)!.slice()]),
+    note: { description: `${t.tokenizer.describe()}: ${main.join(' + ')} as the original base had them`, eosId: t.tokenizer.eosId },
+  };
+}
+
+/**
+ * The base model's folder. `params` must hold every base tensor (extra adapter tensors are
+ * ignored). `tok` is the character vocabulary, or the base's tokenizer with its files (a
+ * Hugging Face GPT-2's BPE: copied unchanged, so the folder opens again with the same ids).
+ * Async only because the fingerprint uses WebCrypto.
+ */
+export async function exportBase(config: ModelConfig, tok: Vocab | BaseTokenizer, params: Map<string, Float32Array>): Promise<CheckpointFiles> {
   const bad = validateConfig(config);
   if (bad) throw new CheckpointError('params', `invalid model config: ${bad}`);
-  if (vocab.size !== config.vocabSize) throw new CheckpointError('vocab', `the vocabulary has ${vocab.size} characters but the model's vocabSize is ${config.vocabSize}`);
+  const { files, note } = tokenizerExport(config, tok);
   const fp = await baseFingerprint(config, params); // also checks every tensor's length
   const tensors: Record<string, SafeTensorInput> = {};
   for (const s of baseParamSpecs(config)) tensors[hfName(s.name)] = { dtype: 'F32', shape: s.shape, data: params.get(s.name)! };
   return new Map([
-    [BASE_CONFIG_FILE, jsonBytes(gpt2Config(config, fp))],
+    [BASE_CONFIG_FILE, jsonBytes(gpt2Config(config, fp, note))],
     [BASE_WEIGHTS_FILE, writeSafetensors(tensors, { format: 'pt' })],
-    [VOCAB_FILE, jsonBytes(vocab.toJSON())],
+    ...files,
   ]);
 }
 
 // ============================================================================ reading
 
-export const TOKENIZER_JSON_FILE = 'tokenizer.json';
-export const MERGES_FILE = 'merges.txt';
 export const WEIGHTS_INDEX_FILE = 'model.safetensors.index.json';
 /** JSON and text files (config, tokenizer) are read whole; anything bigger is not one of them. */
 const MAX_TEXT_FILE = 256 * 1024 * 1024;
