@@ -1,7 +1,7 @@
 // The page as a workbench: a header (adapter, colour theme), what the paper claims, why
 // WebGPU is missing and how to fix it, notices; then the settings column (run settings, the
-// base model, pretraining) beside the run's status and the tabs (Workbench.tsx), stacked on
-// narrow screens.
+// base model, pretraining) beside the run's status and the tabs (Workbench.tsx); on narrow
+// screens the run comes first, then the tabs, then the settings.
 import { useState } from 'react';
 import { BasePanel } from './BasePanel';
 import { Controls } from './Controls';
@@ -145,8 +145,10 @@ export function App() {
           <BasePanel />
           <PretrainPanel />
         </aside>
-        <main className="results">
+        <div className="run-slot">
           <RunPanel />
+        </div>
+        <main className="results">
           <Workbench />
         </main>
       </div>
