@@ -14,28 +14,16 @@
 // same batch) must agree within 1e-3, else the two models differ and the figures are void;
 // the second-step loss (after one clipped AdamW update) is shown too.
 import { loadavg } from 'node:os';
-import { createTask } from '../data';
-import { nodeReader } from '../data/node';
 import { nodeGPU } from '../gpu/node';
 import type { Gpu } from '../gpu/runtime';
-import { GptGpu, type StepHyper } from '../model/gpt';
-import { initParams } from '../model/init';
-import { type AdapterSpec, adapterParamSpecs, countParams } from '../model/params';
-import { defaultConfig } from '../train/config';
+import { type AdapterSpec, countParams } from '../model/params';
 import { BatchBuffers } from '../train/trainer';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PUBLIC_DIR } from '../data/node';
-import { importBase } from '../io/checkpoint';
-import { Rng } from '../util/rng';
-import { table, type Bench } from './bench';
+import { fmtSpread, median, spread, table, type Bench, type Spread } from './bench';
 import { registerTfGradients, TfGpt } from './tfjs_gpt';
+import { defaultTrainSetting, oursStep } from './train_setup';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 
-/** The app's default base model. */
-const SHIPPED = join(PUBLIC_DIR, 'models/base');
-const SEED = 1234;
 /** First-step losses must agree this closely, or the two models differ. */
 const LOSS_TOL = 1e-3;
 
@@ -93,6 +81,9 @@ interface Row {
   /** The same two ratios from the median CPU time per step. */
   vsTfjsCpu: number | null;
   vsBaseCpu: number | null;
+  /** Per-round step / base step (each round times every method once): median [min–max]. */
+  vsBaseRounds: Spread | null;
+  vsBaseCpuRounds: Spread | null;
   /** Peak bytes of live tensors while the model was built and trained (ours only). */
   peakBytes: number | null;
   /** Prefix-shaped tensors (keys, values: params, grads, Adam m, v), bytes. */
@@ -104,12 +95,6 @@ interface Row {
 
 /** Bytes of one gpu.tensor of numel floats (runtime.ts rounds buffers up to 16 bytes). */
 const tensorBytes = (numel: number) => Math.max(16, Math.ceil((numel * 4) / 16) * 16);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
 
 /** Least-squares slope of log y on log x. */
 function logSlope(pts: [number, number][]): number | null {
@@ -132,22 +117,8 @@ export const bench: Bench = {
   name: 'train',
   async run(gpu: Gpu, opts) {
     const quick = opts.quick;
-    const run = defaultConfig();
-    const B = run.batch;
-    const T = run.seqLen;
-
-    // The app's default base model (the shipped public/models/base) and Moby Dick batches.
-    const readText = nodeReader();
-    const shipped = await importBase(new Map(readdirSync(SHIPPED).map((f) => [f, new Uint8Array(readFileSync(join(SHIPPED, f)))])));
-    const { config, vocab } = shipped;
-    if (T > config.contextLength) throw new Error(`train bench: seqLen ${T} exceeds the default model's context ${config.contextLength}`);
-    const task = await createTask('moby-dick', { readText, tokenizer: vocab, seed: SEED, seqLen: T });
-    const dataRng = new Rng(SEED);
-    const batches = Array.from({ length: 4 }, () => task.nextBatch('train', B, T, dataRng));
-    const base = shipped.params;
-    // The trainer's AdamW settings (betas/eps as trainer.ts passes them), constant lr. Weight
-    // decay 0.1 (the app's default is 0) so that both sides run the decoupled-decay path.
-    const hyper: StepHyper = { lr: run.lr, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, gradClip: run.gradClip };
+    const setting = await defaultTrainSetting();
+    const { run, B, T, config, base, batches, hyper } = setting;
 
     const ms = quick ? [0, 16, 256] : [0, 16, 256, 4096];
     const methods: Method[] = [
@@ -194,19 +165,10 @@ export const bench: Bench = {
             adam?.dispose();
           };
         } else {
-          const model = new GptGpu(gpu, config, a);
-          const values = new Map(base);
-          for (const [k, v] of initParams(adapterParamSpecs(config, a), SEED + 1)) values.set(k, v);
-          model.load(values);
+          const ours = oursStep(gpu, setting, a, buf);
+          const model = ours.model;
           trainable = model.trainableCount();
-          step = async (i) => {
-            const b = batches[i % batches.length];
-            buf.upload(b.inputs, b.targets);
-            model.forward(buf.tokens, buf.targets, B, T);
-            model.backward();
-            model.optimizerStep(hyper);
-            return (await gpu.read(model.stats, 1))[0];
-          };
+          step = ours.step;
           dispose = () => model.destroy();
         }
         // Warm-up: the first step compiles every pipeline; both give the checked losses.
@@ -219,7 +181,7 @@ export const bench: Bench = {
           method, step, dispose,
           row: {
             label: method.label, impl: method.impl, method: a.method, m: a.method === 'prefix' ? m : null, trainable,
-            msPerStep: NaN, msMedian: NaN, tokensPerSec: NaN, samples: [], cpuSamples: [], cpuMs: NaN, vsTfjs: null, vsBase: null, vsTfjsCpu: null, vsBaseCpu: null,
+            msPerStep: NaN, msMedian: NaN, tokensPerSec: NaN, samples: [], cpuSamples: [], cpuMs: NaN, vsTfjs: null, vsBase: null, vsTfjsCpu: null, vsBaseCpu: null, vsBaseRounds: null, vsBaseCpuRounds: null,
             peakBytes: peak, prefixBytes, beyondPrefixBytes: peak === null ? null : peak - prefixBytes, firstLoss, secondLoss,
           },
         });
@@ -270,6 +232,9 @@ export const bench: Bench = {
       }
       row.vsBase = row.msPerStep / baseRow.msPerStep;
       row.vsBaseCpu = row.cpuMs / baseRow.cpuMs;
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      row.vsBaseRounds = spread(row.samples.map((xs, r) => sum(xs) / sum(baseRow.samples[r])));
+      row.vsBaseCpuRounds = spread(row.cpuSamples.map((xs, r) => sum(xs) / sum(baseRow.cpuSamples[r])));
     }
     const lossDiff = Math.abs(tfRow.firstLoss - fullRow.firstLoss);
     const secondDiff = Math.abs(tfRow.secondLoss - fullRow.secondLoss);
@@ -298,16 +263,16 @@ export const bench: Bench = {
         ` Second-step loss (after one clipped AdamW update): TF.js ${tfRow.secondLoss.toFixed(6)}, ours ${fullRow.secondLoss.toFixed(6)}, |Δ| = ${secondDiff.toExponential(2)}.`,
       '',
       table(
-        ['method', 'trainable', 'ms/step', 'median ms', 'CPU ms', 'tokens/s', 'ours / TF.js tokens/s (wall; CPU)', 'step / base step (wall; CPU)', 'peak KiB', 'prefix tensors KiB', 'peak beyond prefix KiB'],
+        ['method', 'trainable', 'ms/step', 'median ms', 'CPU ms', 'tokens/s', 'ours / TF.js tokens/s (wall; CPU)', 'step / base step (wall; CPU)', 'per-round step / base, wall: median [min–max]', 'per-round step / base, CPU', 'peak KiB', 'prefix tensors KiB', 'peak beyond prefix KiB'],
         rows.map((r) => [
           r.label, r.trainable, r.msPerStep, r.msMedian, r.cpuMs, Math.round(r.tokensPerSec),
-          r.vsTfjs === null ? '–' : `${r.vsTfjs.toFixed(2)}x; ${r.vsTfjsCpu!.toFixed(2)}x`, `${r.vsBase!.toFixed(2)}; ${r.vsBaseCpu!.toFixed(2)}`,
+          r.vsTfjs === null ? '–' : `${r.vsTfjs.toFixed(2)}x; ${r.vsTfjsCpu!.toFixed(2)}x`, `${r.vsBase!.toFixed(2)}; ${r.vsBaseCpu!.toFixed(2)}`, fmtSpread(r.vsBaseRounds!), fmtSpread(r.vsBaseCpuRounds!),
           kib(r.peakBytes), r.m === null ? '–' : kib(r.prefixBytes), r.m === null ? '–' : kib(r.beyondPrefixBytes),
         ]),
       ),
       '',
       `- ours full / TF.js full: **${fullRow.vsTfjs!.toFixed(2)}x** tokens/s (wall; ${fullRow.vsTfjsCpu!.toFixed(2)}x by CPU time; target ≥ 2x). Against TF.js with its own tf.train.adam (a lighter update than ours: no clipping, no decay): ${(fullRow.tokensPerSec / tfAdamRow.tokensPerSec).toFixed(2)}x wall, ${(tfAdamRow.cpuMs / fullRow.cpuMs).toFixed(2)}x CPU.`,
-      `- NTK-Attention step / base step (prefix m = 0: the frozen base with nothing added), wall; CPU: ${ntkRows.map((r) => `${r.label} ${r.vsBase!.toFixed(2)}; ${r.vsBaseCpu!.toFixed(2)}`).join(', ')} (target ≤ 1.10). NTK-Attention has no m: its tensors are [H, r, d] whatever prefix length it stands for, so this one figure holds at every m.`,
+      `- NTK-Attention step / base step (prefix m = 0: the frozen base with nothing added), per-round median [min–max] over ${rounds} rounds, wall; CPU: ${ntkRows.map((r) => `${r.label} ${fmtSpread(r.vsBaseRounds!)}; ${fmtSpread(r.vsBaseCpuRounds!)}`).join(', ')} (goals, issue 11: elu1 ≤ 1.05, taylor2 ≤ 1.25). NTK-Attention has no m: its tensors are [H, r, d] whatever prefix length it stands for, so this one figure holds at every m.`,
       `- Prefix step time vs m (wall; CPU): m=0 ${baseRow.msPerStep.toFixed(1)}; ${baseRow.cpuMs.toFixed(1)} ms, ${prefixRows.map((r) => `m=${r.m} ${r.msPerStep.toFixed(1)}; ${r.cpuMs.toFixed(1)} ms`).join(', ')}. Fitted exponent in m (log-log least squares over m > 0) of the step time ${fmtExp(expTotal)}; ${fmtExp(expTotalCpu)}, of the time added over m = 0 ${fmtExp(expAdded)}; ${fmtExp(expAddedCpu)} (≤ 1: no faster than linear; n/a: fewer than two positive points).`,
       `- Peak beyond the prefix tensors over m = ${ms.join(', ')}: ${beyond.map((b) => kib(b)).join(', ')} KiB (spread ${kib(beyondSpread)} KiB: flat in m when ≈ 0).`,
     ].join('\n');
