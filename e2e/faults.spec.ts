@@ -1,9 +1,10 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { reveal } from './reveal';
 
 // Faults that must lose nothing, in the page: presets clicked before the adapter is known
 // wait (disabled, saying why) and then size themselves for it; two tabs saving runs into the
-// same IndexedDB at once keep every run of both, and each tab reads them all back. (The
+// same IndexedDB at once keep every run of both, each tab shows the other's as they are saved,
+// and both read them all back after a reload. (The
 // device lost mid-run: e2e/app.spec.ts and src/train/device_lost.test.ts; the storage quota:
 // e2e/values.spec.ts and src/ui/persist/db.test.ts.)
 
@@ -37,7 +38,7 @@ test('presets wait for the adapter, then Quick demo is sized for the software ad
   await expect(page.getByLabel('Batch size')).toHaveValue('4');
 });
 
-test('two tabs saving runs at once keep every run of both, and each tab reads them all', async ({ page, context }) => {
+test('two tabs saving runs at once keep every run of both; each tab lists the other tab\'s runs as they are saved and after a reload', async ({ page, context }) => {
   test.setTimeout(180_000);
   const tabs = [page, await context.newPage()];
   for (const p of tabs) {
@@ -64,11 +65,20 @@ test('two tabs saving runs at once keep every run of both, and each tab reads th
   })()`;
   expect(await Promise.all([tabs[0].evaluate(save('a')), tabs[1].evaluate(save('b'))])).toEqual([true, true]);
 
-  for (const p of tabs) {
-    await p.reload();
-    await expect(await reveal(p, p.getByTestId('saved-summary'))).toContainText(`${2 * N} saved runs (${2 * N} from earlier visits)`, { timeout: 60_000 });
+  // Each tab is told of every save (BroadcastChannel) and lists all of them at once...
+  const expectAll = async (p: Page) => {
     const rows = (await reveal(p, p.getByRole('table', { name: 'Runs' }))).locator('tbody tr');
     await expect(rows).toHaveCount(2 * N);
     for (const tab of ['a', 'b']) for (let i = 1; i <= N; i++) await expect(rows.filter({ hasText: `tab ${tab} run ${i}` })).toHaveCount(1);
+  };
+  for (const p of tabs) {
+    await expectAll(p);
+    await expect(p.getByTestId('saved-summary')).toContainText(`${2 * N} saved runs`);
+  }
+  // ...and after a reload reads them all back from the one database.
+  for (const p of tabs) {
+    await p.reload();
+    await expect(await reveal(p, p.getByTestId('saved-summary'))).toContainText(`${2 * N} saved runs (${2 * N} from earlier visits)`, { timeout: 60_000 });
+    await expectAll(p);
   }
 });

@@ -64,9 +64,21 @@ export function initExchange(): Promise<SavedStore> {
     });
     app().onRunsChange(saveFinished);
     saveFinished(app().runs());
+    s.onSavedElsewhere((name, id) => void (name === 'runs' && showSavedElsewhere(s, id)));
     return s;
   })();
   return opening;
+}
+
+/** A run another tab just saved: on this tab's list too, before this visit's runs. */
+async function showSavedElsewhere(s: SavedStore, id: string) {
+  const raw = await s.get('runs', id).catch(() => undefined);
+  const [run] = restoreRuns(raw === undefined ? [] : [raw]);
+  if (!run || app().runs().some((r) => r.id === id)) return;
+  written.set(id, run);
+  firstSaved.set(id, (raw as { savedAt: number }).savedAt);
+  app().addRuns([run], 'first');
+  setExchange((x) => (x.savedRunIds.includes(id) ? {} : { savedRunIds: [...x.savedRunIds, id] }));
 }
 
 function saveFinished(runs: readonly RunRecord[]) {

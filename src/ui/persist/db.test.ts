@@ -42,6 +42,7 @@ function fakeIndexedDB(quotaBytes = Infinity) {
           };
           return {
             getAll: () => op(() => [...store.values()].map((v) => structuredClone(v))),
+            get: (k: string) => op(() => structuredClone(store.get(k))),
             put: (v: unknown, k: string) => op(() => void store.set(k, structuredClone(v))),
             delete: (k: string) => op(() => void store.delete(k)),
             clear: () => op(() => store.clear()),
@@ -122,5 +123,26 @@ describe('two tabs saving at once', () => {
     await Promise.all([...ids('a').map((id) => a.store.put('runs', id, run(id, 3))), ...ids('b').map((id) => b.store.put('runs', id, run(id, 3)))]);
     const want = [...ids('a'), ...ids('b')].sort();
     for (const tab of [a, b]) expect(((await tab.store.getAll('runs')) as { id: string }[]).map((r) => r.id).sort()).toEqual(want);
+  });
+
+  it("tell each other which run they saved, after it committed, so each tab can show the other's", async () => {
+    const idb = fakeIndexedDB();
+    const [a, b] = await Promise.all([openSavedStore(idb.factory), openSavedStore(idb.factory)]);
+    const heard: { tab: string; store: string; id: string; there: boolean }[] = [];
+    const stops = [a, b].map((t, i) =>
+      t.store.onSavedElsewhere(async (store, id) => heard.push({ tab: 'ab'[i], store, id, there: (await t.store.get(store, id)) !== undefined })),
+    );
+    await a.store.put('runs', 'run-1-a', run('run-1-a', 2));
+    await b.store.put('files', 'file-1-b', { bytes: new Uint8Array(3) });
+    await expect.poll(() => heard.length).toBe(2);
+    expect(heard).toEqual([
+      { tab: 'b', store: 'runs', id: 'run-1-a', there: true },
+      { tab: 'a', store: 'files', id: 'file-1-b', there: true },
+    ]);
+    // A refused save says nothing; an unsubscribed tab hears nothing more.
+    stops.forEach((stop) => stop());
+    await a.store.put('runs', 'run-2-a', run('run-2-a', 2));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(heard).toHaveLength(2);
   });
 });

@@ -27,10 +27,18 @@ export interface SavedStore {
   /** False for the in-memory fallback. */
   readonly persistent: boolean;
   getAll(store: StoreName): Promise<unknown[]>;
+  /** One record, or undefined. */
+  get(store: StoreName, id: string): Promise<unknown>;
   put(store: StoreName, id: string, value: unknown): Promise<void>;
   remove(store: StoreName, id: string): Promise<void>;
   clear(): Promise<void>;
+  /** Calls `f` when another tab of this page saved a record (after it committed); returns the
+   *  unsubscribe. The in-memory store has no other tabs. */
+  onSavedElsewhere(f: (store: StoreName, id: string) => void): () => void;
 }
+
+/** Where tabs say which record they saved (BroadcastChannel: same origin, other tabs). */
+export const SAVED_CHANNEL = 'prefix-lab-saved';
 
 /** The in-memory store: same behaviour, gone with the page. Values are cloned in and out as
  *  IndexedDB would, so callers cannot tell by mutation which one they have. */
@@ -39,9 +47,11 @@ export function memoryStore(): SavedStore {
   return {
     persistent: false,
     getAll: async (s) => [...maps[s].values()].map((v) => structuredClone(v)),
+    get: async (s, id) => structuredClone(maps[s].get(id)),
     put: async (s, id, v) => void maps[s].set(id, structuredClone(v)),
     remove: async (s, id) => void maps[s].delete(id),
     clear: async () => STORES.forEach((s) => maps[s].clear()),
+    onSavedElsewhere: () => () => undefined,
   };
 }
 
@@ -88,6 +98,7 @@ function committed(tx: IDBTransaction): Promise<void> {
 }
 
 function idbStore(db: IDBDatabase): SavedStore {
+  const channel = typeof BroadcastChannel === 'function' ? new BroadcastChannel(SAVED_CHANNEL) : null;
   const write = async (names: StoreName[], f: (tx: IDBTransaction) => void) => {
     try {
       const tx = db.transaction(names, 'readwrite');
@@ -101,9 +112,22 @@ function idbStore(db: IDBDatabase): SavedStore {
   return {
     persistent: true,
     getAll: (s) => done(db.transaction(s, 'readonly').objectStore(s).getAll()),
-    put: (s, id, v) => write([s], (tx) => tx.objectStore(s).put(v, id)),
+    get: (s, id) => done(db.transaction(s, 'readonly').objectStore(s).get(id)),
+    put: async (s, id, v) => {
+      await write([s], (tx) => tx.objectStore(s).put(v, id));
+      channel?.postMessage({ store: s, id });
+    },
     remove: (s, id) => write([s], (tx) => tx.objectStore(s).delete(id)),
     clear: () => write([...STORES], (tx) => STORES.forEach((s) => tx.objectStore(s).clear())),
+    onSavedElsewhere(f) {
+      if (!channel) return () => undefined;
+      const listen = (e: MessageEvent) => {
+        const m = e.data as { store?: unknown; id?: unknown } | null;
+        if (m && STORES.includes(m.store as StoreName) && typeof m.id === 'string') f(m.store as StoreName, m.id);
+      };
+      channel.addEventListener('message', listen);
+      return () => channel.removeEventListener('message', listen);
+    },
   };
 }
 
