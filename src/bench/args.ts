@@ -6,6 +6,8 @@ export interface BenchArgs {
   quick: boolean;
   only?: string[];
   write: boolean;
+  /** --write given explicitly: with --only, rewrite just those sections of BENCHMARKS.md. */
+  forceWrite?: true;
 }
 
 export const BENCH_USAGE = [
@@ -17,8 +19,9 @@ export const BENCH_USAGE = [
   '',
   'Options:',
   '  --quick        fewer sizes and repetitions (a smoke run; BENCHMARKS.md is not rewritten)',
-  '  --only names   only these benchmarks, comma-separated (BENCHMARKS.md is not rewritten)',
+  '  --only names   only these benchmarks, comma-separated (BENCHMARKS.md is not rewritten unless --write)',
   '  --no-write     do not rewrite BENCHMARKS.md',
+  '  --write        with --only: rewrite just those sections of BENCHMARKS.md (the others are kept)',
   '  -h, --help     print this help and exit',
 ].join('\n');
 
@@ -31,11 +34,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     if (x === '-h' || x === '--help') a.help = true;
     else if (x === '--quick') a.quick = true;
     else if (x === '--no-write') a.write = false;
+    else if (x === '--write') a.forceWrite = true;
     else if (x === '--only') {
       const v = argv[++i];
       if (!v || v.startsWith('-')) throw new BenchArgError('--only needs a comma-separated list of benchmark names');
       a.only = v.split(',');
     } else throw new BenchArgError(`unknown option ${JSON.stringify(x)}`);
   }
+  if (a.forceWrite && !a.write) throw new BenchArgError('--write and --no-write contradict each other');
+  if (a.forceWrite && a.quick) throw new BenchArgError('--write does not apply to --quick runs (their figures are smoke tests)');
   return a;
 }

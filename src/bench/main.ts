@@ -22,7 +22,7 @@ if (parsed.help) {
   console.log(BENCH_USAGE);
   process.exit(0);
 }
-const { quick, only, write } = parsed;
+const { quick, only, write, forceWrite } = parsed;
 // Dawn's limit warnings are not for users (see src/cli/quiet_dawn.ts).
 await (await import('../cli/quiet_dawn')).quietDawn();
 
@@ -46,10 +46,25 @@ for (const f of files) {
 }
 gpu.destroy();
 
+const file = join(root, 'BENCHMARKS.md');
+const when = new Date().toISOString().slice(0, 10);
+const stamp = `Last run: ${when}, adapter: ${adapter}, ICD: \`${process.env.VK_ICD_FILENAMES ?? 'default'}\`.`;
 if (write && !quick && !only) {
-  const file = join(root, 'BENCHMARKS.md');
   const head = existsSync(file) ? readFileSync(file, 'utf8').split('<!-- generated -->')[0] : '# Benchmarks\n\n';
-  const when = new Date().toISOString().slice(0, 10);
-  writeFileSync(file, `${head.trimEnd()}\n\n<!-- generated -->\nLast run: ${when}, adapter: ${adapter}, ICD: \`${process.env.VK_ICD_FILENAMES ?? 'default'}\`.\n\n${sections.join('\n')}`);
+  writeFileSync(file, `${head.trimEnd()}\n\n<!-- generated -->\n${stamp}\n\n${sections.join('\n')}`);
   console.log('\nBENCHMARKS.md updated');
+} else if (forceWrite && only && existsSync(file)) {
+  // Replace the named sections of the generated part (by title), append new ones, keep the rest.
+  const [head, generated = ''] = readFileSync(file, 'utf8').split('<!-- generated -->');
+  const parts = generated.split(/^(?=## )/m);
+  const kept = parts.filter((p) => p.startsWith('## '));
+  const titleOf = (s: string) => s.split('\n')[0];
+  for (const s of sections) {
+    const at = kept.findIndex((k) => titleOf(k) === titleOf(s));
+    if (at >= 0) kept[at] = s;
+    else kept.push(s);
+  }
+  const stamps = `${stamp} Sections rewritten by that run: ${only.join(', ')}.`;
+  writeFileSync(file, `${head.trimEnd()}\n\n<!-- generated -->\n${stamps}\n\n${kept.map((k) => k.trimEnd() + '\n').join('\n')}`);
+  console.log(`\nBENCHMARKS.md: sections ${only.join(', ')} rewritten`);
 }
