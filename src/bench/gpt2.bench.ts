@@ -17,13 +17,15 @@ export const bench: Bench = {
     const rows: Gpt2StepRow[] = [];
     for (const m of GPT2_METHODS) {
       const r = await timeGpt2Steps(gpu, shape, base, m, B, T, steps);
-      console.log(`  ${m.label}: ${r.msMedian.toFixed(0)} ms/step, ${r.tokensPerSec.toFixed(1)} tokens/s, peak ${(r.peakBytes / 1e6).toFixed(0)} MB`);
+      console.log(`  ${m.label}: ${r.msMedian.toFixed(0)} ms/step (CPU ${r.cpuMsMedian?.toFixed(0) ?? '–'} ms), ${r.tokensPerSec.toFixed(1)} tokens/s, peak ${(r.peakBytes / 1e6).toFixed(0)} MB`);
       rows.push(r);
     }
     const heads: HeadMemoryRow[] = [await headMemory(gpu, shape, B * T, quick ? 1 : 3, (x, wte, targets, dx) => runModelHead(gpu, x, wte, targets, dx, B * T))];
     const markdown = [
       `Random weights at ${shape}'s shapes (no download), B ${B} × T ${T}, one untimed warm-up step then ${steps} timed steps`,
       '(median and range). A step is the trainer\'s: forward, backward, clipping + AdamW, loss read back.',
+      '"CPU ms/step": median CPU time of this process per step (all its threads, a software adapter\'s included):',
+      'on a software adapter the work done, much less sensitive than wall clock to other load on the machine.',
       'Peak GPU bytes are the runtime\'s count of live buffers over the timed steps; "estimated" is',
       'src/model/memory.ts\'s prediction for the same run (what the app checks before loading).',
       '',

@@ -39,6 +39,10 @@ export interface Gpt2StepRow {
   msMin: number;
   msMax: number;
   tokensPerSec: number;
+  /** Median CPU time of this process per timed step (all its threads: a software adapter's
+   *  included), ms; null where the host has no process clock (browsers). On a software
+   *  adapter that is the work done, far less sensitive to other load than wall clock. */
+  cpuMsMedian: number | null;
   firstLoss: number;
   /** gpu.memory().peakBytes over the timed steps (model, optimizer, activations, scratch). */
   peakBytes: number;
@@ -65,6 +69,15 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+/** This process's user + system CPU time in µs (Node), null in a browser. Read through
+ *  globalThis so this module stays browser-safe. */
+function cpuMicros(): number | null {
+  const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
+  if (!p?.cpuUsage) return null;
+  const u = p.cpuUsage();
+  return u.user + u.system;
+}
 
 /** Random GPT-2-style base weights (GPT-2's init), seeded. */
 export function randomBase(c: ModelConfig, seed: number): Map<string, Float32Array> {
@@ -99,16 +112,20 @@ export async function timeGpt2Steps(gpu: Gpu, shape: string, base: Map<string, F
     const firstLoss = await step(); // compiles every shader
     gpu.resetPeak();
     const ms: number[] = [];
+    const cpu: number[] = [];
     for (let i = 0; i < steps; i++) {
+      const c0 = cpuMicros();
       const t0 = performance.now();
       await step();
       ms.push(performance.now() - t0);
+      const c1 = cpuMicros();
+      if (c0 !== null && c1 !== null) cpu.push((c1 - c0) / 1000);
     }
     const est = estimateMemory(c, method.adapter, B, T, true);
     const msMedian = median(ms);
     return {
       shape, method: method.label, B, T, trainable: model.trainableCount(), msMedian, msMin: Math.min(...ms), msMax: Math.max(...ms),
-      tokensPerSec: (B * T * 1000) / msMedian, firstLoss, peakBytes: gpu.memory().peakBytes, estimatedBytes: est.total,
+      tokensPerSec: (B * T * 1000) / msMedian, cpuMsMedian: cpu.length ? median(cpu) : null, firstLoss, peakBytes: gpu.memory().peakBytes, estimatedBytes: est.total,
     };
   } finally {
     gpu.release(tokens, targets);
@@ -165,10 +182,10 @@ export async function headMemory(gpu: Gpu, shape: string, N: number, reps: numbe
 }
 
 export function stepTable(rows: Gpt2StepRow[]): string {
-  const head = '| shape | method | B × T | trainable | ms/step (median, range) | tokens/s | peak GPU bytes | estimated | first loss |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |';
+  const head = '| shape | method | B × T | trainable | ms/step (median, range) | CPU ms/step | tokens/s | peak GPU bytes | estimated | first loss |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |';
   const body = rows.map(
     (r) =>
-      `| ${r.shape} | ${r.method} | ${r.B} × ${r.T} | ${r.trainable.toLocaleString('en')} | ${r.msMedian.toFixed(0)} (${r.msMin.toFixed(0)}-${r.msMax.toFixed(0)}) | ${r.tokensPerSec.toFixed(1)} | ${formatBytes(r.peakBytes)} | ${formatBytes(r.estimatedBytes)} | ${r.firstLoss.toFixed(3)} |`,
+      `| ${r.shape} | ${r.method} | ${r.B} × ${r.T} | ${r.trainable.toLocaleString('en')} | ${r.msMedian.toFixed(0)} (${r.msMin.toFixed(0)}-${r.msMax.toFixed(0)}) | ${r.cpuMsMedian === null ? '–' : r.cpuMsMedian.toFixed(0)} | ${r.tokensPerSec.toFixed(1)} | ${formatBytes(r.peakBytes)} | ${formatBytes(r.estimatedBytes)} | ${r.firstLoss.toFixed(3)} |`,
   );
   return [head, ...body].join('\n');
 }
