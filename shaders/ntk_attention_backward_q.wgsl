@@ -29,7 +29,11 @@ fn phi_at(t: u32, x: ptr<function, array<f32, 64>>, d: u32) -> f32 {
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let n = (wg.x + wg.y * nwg.x) * 64u + li;
   if (n >= p.B * p.H * p.L) { return; }
+#if HEAD_D
+  let d = ${HEAD_D}u; // d as a constant: loops over it unroll and the row arrays stay in registers
+#else
   let d = p.d;
+#endif
   let i = n % p.L;
   let bh = n / p.L;
   let h = bh % p.H;

@@ -23,7 +23,11 @@ fn phi_row(t: u32, off: u32, d: u32) -> f32 {
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let n = (wg.x + wg.y * nwg.x) * 64u + li;
+#if HEAD_D
+  let d = ${HEAD_D}u; // d as a constant: loops over it unroll and the row arrays stay in registers
+#else
   let d = p.d;
+#endif
   if (n >= p.H * p.r) { return; }
   let t = n % p.r;
   let h = n / p.r;

@@ -34,7 +34,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   let n = (wg.x + wg.y * nwg.x) * 64u + li;
   let rows = p.B * p.H * p.L;
   if (n >= rows) { return; }
+#if HEAD_D
+  let d = ${HEAD_D}u; // d as a constant: loops over it unroll and the row arrays stay in registers
+#else
   let d = p.d;
+#endif
   let i = n % p.L;
   let bh = n / p.L;
   let h = bh % p.H;

@@ -31,7 +31,11 @@ fn row(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let n = row(wg, nwg, li);
   if (n >= p.B * p.H * p.L) { return; }
+#if HEAD_D
+  let d = ${HEAD_D}u; // d as a constant: loops over it unroll and the row arrays stay in registers
+#else
   let d = p.d;
+#endif
   let h = (n / p.L) % p.H;
   let off = n * d;
   var x: array<f32, 64>;

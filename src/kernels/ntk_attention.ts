@@ -19,6 +19,14 @@ const WG = 64;
 const MAP_ID: Record<FeatureMapName, number> = { elu1: 0, taylor2: 1 };
 const KPARAM_ID: Record<KParam, number> = { abs: 0, exp: 1, softplus: 2, identity: 3 };
 
+/**
+ * The head dimension as a compile-time constant of the per-row NTK kernels: their loops over
+ * d then unroll and the row arrays (q's row, the accumulators) become registers; with d a
+ * uniform, software adapters keep them in memory and index them lane by lane (most of
+ * taylor2's time). One pipeline per d, which a model fixes.
+ */
+const headDim = (d: number) => ({ HEAD_D: d });
+
 /** Workgroups for `n` invocations of 64, folded into y past the 65535 limit. */
 function groups(n: number): [number, number] {
   const g = Math.max(1, Math.ceil(n / WG));
@@ -134,11 +142,11 @@ export function ntkAttentionForward(gpu: Gpu, t: NtkForwardTensors, o: NtkOption
     const lseq = gpu.tensor([B, H, L], undefined, 'ntk.lse-seq');
     const none = noPrefix(gpu);
     prefixAttentionForward(gpu, { q: t.q, k: t.k, v: t.v, ...none, o: oseq, lse: lseq }, { B, H, L, d, m: 0, causal: o.causal ?? true, scale: o.scale });
-    const kc = gpu.kernel({ shader: 'ntk_combine', constants: { FEATURE_MAP: MAP_ID[o.featureMap] }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] });
+    const kc = gpu.kernel({ shader: 'ntk_combine', defines: headDim(o.d), constants: { FEATURE_MAP: MAP_ID[o.featureMap] }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] });
     gpu.dispatch(kc, [t.q, oseq, lseq, z, kt, t.o, t.stats, beta], groups(B * H * L), params().u32(B).u32(H).u32(L).u32(d).u32(r).u32(t.beta ? 1 : 0));
     gpu.release(oseq, lseq, none.pk, none.pv);
   } else {
-    const k = gpu.kernel({ shader: 'ntk_attention_forward', constants: { FEATURE_MAP: MAP_ID[o.featureMap] }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] });
+    const k = gpu.kernel({ shader: 'ntk_attention_forward', defines: headDim(o.d), constants: { FEATURE_MAP: MAP_ID[o.featureMap] }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] });
     const p = params().u32(o.B).u32(o.H).u32(o.L).u32(o.d).u32(r).u32(o.causal ?? true ? 1 : 0).f32(o.scale ?? 1 / Math.sqrt(o.d)).u32(t.beta ? 1 : 0);
     gpu.dispatch(k, [t.q, t.k, t.v, z, kt, t.o, t.stats, beta], groups(o.B * o.H * o.L), p);
   }
@@ -178,15 +186,15 @@ export function ntkAttentionBackward(gpu: Gpu, t: NtkBackwardTensors, o: NtkOpti
     gpu.release(lse, none.pk, none.pv);
   }
   // Δ, and dQ's φ part (split: added to the sequence part; fused: the whole dQ).
-  const kq = gpu.kernel({ shader: 'ntk_attention_backward_q', constants: { ...map, SEQ: split ? 0 : 1 }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
+  const kq = gpu.kernel({ shader: 'ntk_attention_backward_q', defines: headDim(o.d), constants: { ...map, SEQ: split ? 0 : 1 }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
   gpu.dispatch(kq, [t.q, t.k, t.v, z, kt, t.o, t.stats, t.dO, delta, t.dq], rows, seqParams(split || accumulate));
   if (!split) {
-    const kkv = gpu.kernel({ shader: 'ntk_attention_backward_kv', bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
+    const kkv = gpu.kernel({ shader: 'ntk_attention_backward_kv', defines: headDim(d), bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
     gpu.dispatch(kkv, [t.q, t.k, t.v, t.stats, t.dO, delta, t.dk, t.dv], rows, seqParams(accumulate));
   }
   const dz = o.rank ? gpu.tensor([H, r, d], undefined, 'ntk.dZ (low rank)') : t.dz!;
   const dkt = gpu.tensor([H, r], undefined, 'ntk.dk~');
-  const kzk = gpu.kernel({ shader: 'ntk_attention_backward_zk', constants: map, bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
+  const kzk = gpu.kernel({ shader: 'ntk_attention_backward_zk', defines: headDim(o.d), constants: map, bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
   gpu.dispatch(kzk, [t.q, t.stats, t.dO, delta, dz, dkt], groups(H * r), params().u32(B).u32(H).u32(L).u32(d).u32(r).u32(0));
   const kb = gpu.kernel({ shader: 'ntk_kparam', entry: 'backward', constants: { KPARAM: KPARAM_ID[o.kParam] }, bindings: ['uniform', 'read', 'read', 'rw'] });
   gpu.dispatch(kb, [dkt, t.kappa, t.dkappa], groups(H * r), params().u32(H * r).u32(0));
