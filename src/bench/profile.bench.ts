@@ -23,7 +23,7 @@ import type { Gpu, Kernel } from '../gpu/runtime';
 import type { AdapterSpec } from '../model/params';
 import { BatchBuffers } from '../train/trainer';
 import { median, table, type Bench } from './bench';
-import { profileSvg, type ProfileBar } from './profile_chart';
+import { profileSvg, profileTitle, type ProfileBar } from './profile_chart';
 import { defaultTrainSetting, oursStep } from './train_setup';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -77,11 +77,53 @@ export async function profileKernels(gpu: Gpu, record: () => void): Promise<{ ms
   return { ms, source: gpu.hasTimestamps ? 'gpu-timestamps' : 'timed-submissions' };
 }
 
+/**
+ * CPU time per kernel (all of this process's threads, the software adapter's included):
+ * `record` is recorded with every dispatch captured instead of run, then the dispatches are
+ * replayed one at a time, each awaited, in the order recorded. On a software adapter that
+ * is the work each kernel does, and far less sensitive to other processes' load than GPU
+ * timestamps (which there are wall clock). The replay runs after the step has been
+ * recorded whole, so buffers the step released may hold other data by then: these kernels'
+ * cost does not depend on the values.
+ */
+export async function cpuProfileKernels(gpu: Gpu, record: () => void): Promise<Map<string, number>> {
+  const captured: { name: string; run: () => void }[] = [];
+  const original = gpu.dispatch;
+  await gpu.sync();
+  gpu.dispatch = function (this: Gpu, k, buffers, workgroups, p) {
+    captured.push({ name: kernelName(k), run: () => original.call(gpu, k, buffers, workgroups, p) });
+  };
+  try {
+    record();
+  } finally {
+    gpu.dispatch = original;
+  }
+  await gpu.sync();
+  const ms = new Map<string, number>();
+  for (const c of captured) {
+    const c0 = process.cpuUsage();
+    c.run();
+    await gpu.sync();
+    const u = process.cpuUsage(c0);
+    ms.set(c.name, (ms.get(c.name) ?? 0) + (u.user + u.system) / 1000);
+  }
+  return ms;
+}
+
+/** docs/profile.svg: each model's kernels by CPU ms. */
+export function profileChart(profiles: { label: string; cpuKernels: Record<string, number> }[], repeats: number): string {
+  const bars: ProfileBar[] = profiles.map((p) => ({ label: p.label, kernels: p.cpuKernels }));
+  return profileSvg(bars, profileTitle('CPU time, dispatches replayed one by one', repeats));
+}
+
 interface ModelProfile {
   label: string;
   /** Kernel → median GPU ms per step over the repeats. */
   kernels: Record<string, number>;
   kernelMs: number;
+  /** Kernel → median CPU ms per step (cpuProfileKernels). */
+  cpuKernels: Record<string, number>;
+  cpuKernelMs: number;
   /** Median wall and CPU ms of the same step run normally (one submission). */
   stepWallMs: number;
   stepCpuMs: number;
@@ -103,7 +145,7 @@ export const bench: Bench = {
     const repeats = opts.quick ? 1 : 5;
     const load0 = loadavg()[0];
     const buf = new BatchBuffers(gpu, setting.B, setting.T);
-    const runners = models.map((m) => ({ ...m, ...oursStep(gpu, setting, m.adapter, buf), samples: [] as Map<string, number>[], wall: [] as number[], cpu: [] as number[], dispatches: 0 }));
+    const runners = models.map((m) => ({ ...m, ...oursStep(gpu, setting, m.adapter, buf), samples: [] as Map<string, number>[], cpuSamples: [] as Map<string, number>[], wall: [] as number[], cpu: [] as number[], dispatches: 0 }));
     let source = '';
     try {
       // Warm-up: compiles every pipeline.
@@ -114,6 +156,7 @@ export const bench: Bench = {
           const p = await profileKernels(gpu, () => r.record(i++));
           source = p.source;
           r.samples.push(p.ms);
+          r.cpuSamples.push(await cpuProfileKernels(gpu, () => r.record(i++)));
           // The same step, unprofiled.
           await gpu.sync();
           const c0 = process.cpuUsage();
@@ -146,32 +189,35 @@ export const bench: Bench = {
     const load1 = loadavg()[0];
 
     const profiles: ModelProfile[] = runners.map((r) => {
-      const names = new Set(r.samples.flatMap((s) => [...s.keys()]));
-      const kernels: Record<string, number> = {};
-      for (const n of names) kernels[n] = median(r.samples.map((s) => s.get(n) ?? 0));
-      return { label: r.label, kernels, kernelMs: Object.values(kernels).reduce((a, b) => a + b, 0), stepWallMs: median(r.wall), stepCpuMs: median(r.cpu), dispatches: r.dispatches };
+      const medians = (samples: Map<string, number>[]) => {
+        const out: Record<string, number> = {};
+        for (const n of new Set(samples.flatMap((s) => [...s.keys()]))) out[n] = median(samples.map((s) => s.get(n) ?? 0));
+        return out;
+      };
+      const sum = (x: Record<string, number>) => Object.values(x).reduce((a, b) => a + b, 0);
+      const kernels = medians(r.samples);
+      const cpuKernels = medians(r.cpuSamples);
+      return { label: r.label, kernels, kernelMs: sum(kernels), cpuKernels, cpuKernelMs: sum(cpuKernels), stepWallMs: median(r.wall), stepCpuMs: median(r.cpu), dispatches: r.dispatches };
     });
-    const bars: ProfileBar[] = profiles.map((p) => ({ label: p.label, kernels: p.kernels }));
-    const svg = profileSvg(bars, `GPU ms per training step by kernel (${source}, median of ${repeats})`);
-    if (!opts.quick) writeFileSync(PROFILE_SVG, svg);
+    if (!opts.quick) writeFileSync(PROFILE_SVG, profileChart(profiles, repeats));
 
     // Table: every kernel that takes ≥ 1% of some model's step, share per model.
     const allNames = [...new Set(profiles.flatMap((p) => Object.keys(p.kernels)))];
-    const share = (p: ModelProfile, n: string) => (100 * (p.kernels[n] ?? 0)) / p.kernelMs;
+    const share = (p: ModelProfile, n: string) => (100 * (p.cpuKernels[n] ?? 0)) / p.cpuKernelMs;
     const shown = allNames.filter((n) => profiles.some((p) => share(p, n) >= 1)).sort((a, b) => Math.max(...profiles.map((p) => share(p, b))) - Math.max(...profiles.map((p) => share(p, a))));
     const restShare = (p: ModelProfile) => 100 - shown.reduce((a, n) => a + share(p, n), 0);
-    const cell = (p: ModelProfile, n: string) => (p.kernels[n] ? `${share(p, n).toFixed(1)}% (${p.kernels[n].toFixed(2)})` : '–');
+    const cell = (p: ModelProfile, n: string) => (p.cpuKernels[n] ? `${share(p, n).toFixed(1)}% (${p.cpuKernels[n].toFixed(1)}; ${(p.kernels[n] ?? 0).toFixed(1)})` : '–');
     const base = profiles[0];
     const markdown = [
-      `One training step (upload, forward, backward, clip + AdamW) of each model on the train benchmark's setting (B=${setting.B}, T=${setting.T}, the shipped base). GPU time per kernel from ${source === 'gpu-timestamps' ? 'timestamp queries, one compute pass per dispatch' : 'timed submissions (one submit + onSubmittedWorkDone per dispatch)'}; each cell is the kernel's share of the step's summed kernel time and, in brackets, its ms: the median of ${repeats} profiled steps, the models interleaved. "step wall / CPU" is the same step run normally (one submission); wall less the kernels' sum is time outside kernels (submission, bind groups, the CPU side of the step). 1-min load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end. Chart: [docs/profile.svg](docs/profile.svg).`,
+      `One training step (upload, forward, backward, clip + AdamW) of each model on the train benchmark's setting (B=${setting.B}, T=${setting.T}, the shipped base), kernel by kernel. Each cell: the kernel's share of the step's summed kernel **CPU time**, then in brackets its CPU ms; GPU ms. CPU: the step's dispatches captured, then replayed one at a time and awaited, measuring this process's CPU time (all threads, the software adapter's included): on a software adapter that is the work done, and little moved by other processes' load. GPU: ${source === 'gpu-timestamps' ? 'timestamp queries, one compute pass and submission per dispatch' : 'timed submissions (one submit + onSubmittedWorkDone per dispatch)'}; on a software adapter those timestamps are wall clock, so under load they include time the adapter's threads waited for a core. Medians of ${repeats} profiled steps per model, the models interleaved. "step wall / CPU" is the same step run normally (one submission); CPU less the kernels' CPU sum is the CPU side of the step (recording, bind groups, submission). 1-min load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end. Chart (CPU ms): [docs/profile.svg](docs/profile.svg).`,
       '',
       table(
         ['kernel', ...profiles.map((p) => p.label)],
         [
           ...shown.map((n) => [n, ...profiles.map((p) => cell(p, n))]),
           ['other kernels (< 1% each)', ...profiles.map((p) => `${restShare(p).toFixed(1)}%`)],
-          ['**sum of kernels, ms**', ...profiles.map((p) => p.kernelMs.toFixed(1))],
-          ['kernels / base kernels', ...profiles.map((p) => (p.kernelMs / base.kernelMs).toFixed(2))],
+          ['**sum of kernels, CPU ms; GPU ms**', ...profiles.map((p) => `${p.cpuKernelMs.toFixed(1)}; ${p.kernelMs.toFixed(1)}`)],
+          ['kernels / base kernels (CPU; GPU)', ...profiles.map((p) => `${(p.cpuKernelMs / base.cpuKernelMs).toFixed(2)}; ${(p.kernelMs / base.kernelMs).toFixed(2)}`)],
           ['step wall / CPU ms (unprofiled)', ...profiles.map((p) => `${p.stepWallMs.toFixed(1)} / ${p.stepCpuMs.toFixed(1)}`)],
           ['dispatches per step', ...profiles.map((p) => p.dispatches)],
         ],

@@ -9,6 +9,9 @@ export interface ProfileBar {
   kernels: Record<string, number>;
 }
 
+/** The chart's title for a profile taken by `source`, each kernel the median of `repeats`. */
+export const profileTitle = (source: string, repeats: number) => `GPU ms per training step by kernel (${source}, median of ${repeats})`;
+
 const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
