@@ -159,5 +159,39 @@ describe('drawing and batching', () => {
 
 // Computed once from the current hash (FNV-1a + murmur3 finaliser); a change to the hash
 // must be deliberate, since it reshuffles every run's splits.
+describe('greedy exact match and batches, more edges', () => {
+  it('id 0 and size − 1 are in range, size, −1 and 1.5 are not; at most 8 samples are kept', async () => {
+    const t = new SyntheticTask('reverse', { minLen: 2, maxLen: 2 });
+    const size = t.tokenizer.size;
+    const r = await t.greedyExactMatch(async () => [0, size - 1, size, -1, 1.5], 10, new Rng(3));
+    expect(r.total).toBe(10);
+    expect(r.samples).toHaveLength(8);
+    const last = t.tokenizer.decode([size - 1]);
+    // Cut to maxAnswerLen = 3 ids: [0, size − 1, size].
+    for (const sm of r.samples) expect(sm.predicted).toBe(`\uFFFD${last}\uFFFD`);
+    expect((await t.greedyExactMatch(async () => [], 0, new Rng(3))).accuracy).toBe(0);
+  });
+
+  it('the answer is cut after its first end mark, also when it is the first token', async () => {
+    const t = new SyntheticTask('reverse', { minLen: 2, maxLen: 2 });
+    const end = t.endId;
+    const r = await t.greedyExactMatch(async () => [end, end, end], 2, new Rng(4));
+    for (const sm of r.samples) expect(sm.predicted).toBe('.');
+  });
+
+  it('nextBatch draws B rows and checks the shape; batchOf fills a row cut at T', () => {
+    const t = new SyntheticTask('reverse', { minLen: 2, maxLen: 2 });
+    const b = t.nextBatch('train', 3, t.minSeqLen, new Rng(6));
+    expect([b.B, b.T, b.inputs.length]).toEqual([3, t.minSeqLen, 3 * t.minSeqLen]);
+    expect(refusal(() => t.nextBatch('train', 0, t.minSeqLen, new Rng(6))).code).toBe('bad-shape');
+    expect(refusal(() => t.batchOf([], t.minSeqLen)).code).toBe('bad-shape');
+    const v = t.tokenizer;
+    // T = minSeqLen = 5 for "ab>" + "ba.": the last answer token is only a target.
+    const one = t.batchOf([{ prompt: 'ab>', answer: 'ba.' }], t.minSeqLen);
+    expect(Array.from(one.inputs)).toEqual(Array.from(v.encode('ab>ba')));
+    expect(Array.from(one.targets)).toEqual([-1, -1, ...Array.from(v.encode('ba.'))]);
+  });
+});
+
 const PINNED_10 = ['19+133=', '26+182=', '28+196=', '38+266='];
 const PINNED_50_COUNT = 26;
