@@ -72,6 +72,8 @@ describe('small references, hand-worked', () => {
     // c without accumulate: overwritten where written, kept elsewhere (strideC leaves a gap).
     close(matmulRef([1, 2], [3, 4], { M: 1, N: 1, K: 1, batch: 2, strideA: 1, strideB: 1, strideC: 2, c: [9, 9, 9, 9] }), [3, 9, 8, 9]);
     close(matmulRef([1, 2, 3, 4], [1, 1, 2, 2], { M: 1, N: 1, K: 2, batch: 2 }), [3, 14]);
+    // Two batch entries of 1×2 outputs: C is (batch − 1)·strideC + M·N = 4 long.
+    close(matmulRef([1, 2], [1, 2, 3, 4], { M: 1, N: 2, K: 1, batch: 2, strideA: 1, strideB: 2 }), [1, 2, 6, 8]);
   });
 
   it('adamw: one step worked by hand, with weight decay, without, and with a gradient scale', () => {
@@ -82,6 +84,10 @@ describe('small references, hand-worked', () => {
     close(v, [0.004]);
     // m̂ = 0.2/0.1 = 2, v̂ = 0.004/0.001 = 4: p = 1 − 0.1·(2/(2 + 1e-8) + 0.01·1).
     close(p, [1 - 0.1 * (2 / (2 + 1e-8) + 0.01)]);
+    // Decay is lr·wd·p: with p = 2 (not 1) it is 0.1·0.01·2.
+    const q = Float64Array.of(2);
+    adamwRef(q, [2], Float64Array.of(0), Float64Array.of(0), hp, 1, true);
+    close(q, [2 - 0.1 * (2 / (2 + 1e-8) + 0.01 * 2)]);
     // Step 2 from there, no decay, gradient scaled by 0.5 (g' = 1).
     const p2 = Float64Array.from(p);
     adamwRef(p2, [2], m, v, hp, 2, false, 0.5);
@@ -118,11 +124,12 @@ describe('small references, hand-worked', () => {
     expect(big.count).toBe(0);
     expect(big.mean).toBe(0);
     close(crossEntropyRef([1000, 1000], [1], 1, 2).losses, [Math.log(2)]);
-    const oob = crossEntropyRef([0, 0, 0, 0], [2, 0], 2, 2);
-    expect(Number.isNaN(oob.losses[0]) && Number.isNaN(oob.mean)).toBe(true);
-    expect([...oob.dlogits.slice(0, 2)].every(Number.isNaN)).toBe(true);
-    // The valid row still gets its gradient, over both counted rows: (softmax − onehot)/2.
-    close(oob.dlogits.slice(2), [-0.25, 0.25]);
+    const oob = crossEntropyRef([0, 0, 0, 0, 0, 0], [0, 2, 0], 3, 2);
+    expect(Number.isNaN(oob.losses[1]) && Number.isNaN(oob.mean)).toBe(true);
+    expect([...oob.dlogits.slice(2, 4)].every(Number.isNaN)).toBe(true);
+    // The valid rows still get their gradients, over the three counted rows.
+    close(oob.dlogits.slice(0, 2), [-1 / 6, 1 / 6]);
+    close(oob.dlogits.slice(4), [-1 / 6, 1 / 6]);
     expect(Number.isNaN(crossEntropyRef([0, 0], [-2], 1, 2).losses[0])).toBe(true);
   });
 
@@ -163,5 +170,25 @@ describe('small references, hand-worked', () => {
     close(g.dbScale, [1, 2]);
     // dxScale = r·(|g| + mean|g| + s·|mean(g·n̂)| + |n̂|·mean(|g|·s)), mean(|g|·s) = (8r + 12r)/2.
     close(g.dxScale, [r * (2 + 2 + 4 * r * 2 * r + r * 10 * r), r * (2 + 2 + 6 * r * 2 * r + r * 10 * r)]);
+  });
+
+  it('layernorm backward of several rows with Σ dy·w ≠ 0 equals central differences of the forward', () => {
+    const N = 2, C = 3;
+    const x = [0.3, -1.2, 2.0, 1.5, 1.1, -0.4];
+    const w = [1.3, -0.7, 0.9];
+    const b = [0.1, 0.2, -0.3];
+    const dy = [0.5, 1.0, -0.25, 2.0, -1.0, 0.75];
+    const loss = (xx: number[], ww: number[], bb: number[]) => layerNormRef(xx, ww, bb, N, C).y.reduce((acc, v, i) => acc + v * dy[i], 0);
+    const fd = (v: number[], f: (u: number[]) => number) => v.map((_, i) => {
+      const h = 1e-6;
+      const p = [...v], m = [...v];
+      p[i] += h;
+      m[i] -= h;
+      return (f(p) - f(m)) / (2 * h);
+    });
+    const g = layerNormBackwardRef(dy, x, w, N, C);
+    close(g.dx, fd(x, (u) => loss(u, w, b)), 1e-7);
+    close(g.dw, fd(w, (u) => loss(x, u, b)), 1e-7);
+    close(g.db, fd(b, (u) => loss(x, w, u)), 1e-7);
   });
 });
