@@ -76,3 +76,11 @@ describe('prefix-tuning configs', () => {
     expect(refused({ num_transformer_submodules: 1 })).toBe('imported');
   });
 });
+
+describe('prefix length 1', () => {
+  it('a one-token prefix exports and imports (the smallest prefix with parameters)', async () => {
+    const { json, refused } = await fixture({ method: 'prefix', prefixLength: 1 });
+    expect(json.num_virtual_tokens).toBe(1);
+    expect(refused({})).toBe('imported');
+  });
+});
