@@ -6,6 +6,7 @@
 import type { Task, Tokenizer, Vocab } from '../data';
 import type { Gpu } from '../gpu/runtime';
 import { type BaseIdentity, type CheckpointFiles, exportAdapter, exportBase } from '../io/checkpoint';
+import { baseExportProblem } from '../io/hf_gpt2';
 import type { GptGpu } from '../model/gpt';
 import { type AdapterSpec, countParams } from '../model/params';
 import { type BaseWeights, buildAdaptedModel, initialEffect, type InitialEffect, readTrained } from '../train/adapt';
@@ -25,6 +26,8 @@ export interface RunBase extends BaseWeights {
   fingerprint: string;
   /** The model's name ("gpt2", a folder's name): adapters record it (base_model_name_or_path). */
   modelName?: string;
+  /** A BPE base's tokenizer files as read (LabBase has them): a full fine-tune exports them. */
+  tokenizerFiles?: CheckpointFiles;
 }
 
 /** What an adapter records of its base, and is checked against on import. */
@@ -136,12 +139,9 @@ export async function runAdaptation(a: AdaptArgs): Promise<AdaptResult> {
 }
 
 /** Why a run with this adapter on this base cannot be exported, or null. Full fine-tuning
- *  exports a new base folder, which needs a character vocabulary. */
-export function exportProblem(base: Pick<RunBase, 'vocab' | 'tokenizer'>, adapter: AdapterSpec): string | null {
-  if (adapter.method === 'full' && !base.vocab) {
-    return `a fully fine-tuned ${base.tokenizer.describe()} base cannot be exported yet (only character-level bases export as a new base folder); adapt it with prefix, ntk or lora instead`;
-  }
-  return null;
+ *  exports a new base folder, which needs a character vocabulary or the BPE tokenizer's files. */
+export function exportProblem(base: Pick<RunBase, 'vocab' | 'tokenizer' | 'tokenizerFiles'>, adapter: AdapterSpec): string | null {
+  return adapter.method === 'full' ? baseExportProblem(base) : null;
 }
 
 /** A trained run's files: the adapter (PEFT folder, or our NTK-Attention format) naming its
@@ -149,6 +149,6 @@ export function exportProblem(base: Pick<RunBase, 'vocab' | 'tokenizer'>, adapte
 export async function exportTrained(base: RunBase, adapter: AdapterSpec, trained: Map<string, Float32Array>): Promise<{ kind: 'adapter' | 'base'; files: CheckpointFiles }> {
   const problem = exportProblem(base, adapter);
   if (problem) throw new Error(problem);
-  if (adapter.method === 'full') return { kind: 'base', files: await exportBase(base.config, base.vocab!, new Map([...base.params, ...trained])) };
+  if (adapter.method === 'full') return { kind: 'base', files: await exportBase(base.config, base, new Map([...base.params, ...trained])) };
   return { kind: 'adapter', files: exportAdapter(baseIdentity(base), adapter, trained) };
 }
