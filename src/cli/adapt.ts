@@ -7,7 +7,7 @@ import { exportProblem, exportTrained, runAdaptation } from '../lab/run';
 import { adapterSpecOf } from '../train/adapt';
 import type { RunFieldName } from '../train/config';
 import { defineCommand } from './args';
-import { bpb, fmt, loadBase, runConfigFrom, runOptions, taskFor, withProgress, writeCheckpoint } from './common';
+import { bpb, fitOn, fmt, loadBase, runConfigFrom, runOptions, taskFor, withProgress, writeCheckpoint } from './common';
 
 export const ADAPT_FIELDS: readonly RunFieldName[] = [
   'method', 'task', 'prefixLength', 'prefixInit', 'featureMap', 'kParam', 'ntkRank', 'loraRank', 'loraAlpha',
@@ -32,12 +32,13 @@ export const command = defineCommand({
   },
   async run({ options: o }, ctx) {
     const rc = runConfigFrom(o, ADAPT_FIELDS);
-    const base = await loadBase(o.base);
-    // Refused before training, not after: a run whose result cannot be written is wasted.
-    const cannot = exportProblem(base, adapterSpecOf(rc));
-    if (cannot) throw new Error(cannot);
     const gpu = await ctx.gpu();
     ctx.err(`adapter: ${describeAdapter(gpu.report)}`);
+    const adapter = adapterSpecOf(rc);
+    const base = await loadBase(o.base, fitOn(gpu, { adapter, batch: rc.batch, seqLen: rc.seqLen, training: true }));
+    // Refused before training, not after: a run whose result cannot be written is wasted.
+    const cannot = exportProblem(base, adapter);
+    if (cannot) throw new Error(cannot);
     const task = await taskFor(rc.task, base, rc.seqLen, rc.seed, ctx);
     const run = await withProgress(rc.steps, rc.method, ctx, ({ onEvent, signal }) =>
       runAdaptation({

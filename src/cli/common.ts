@@ -13,6 +13,7 @@ import { openBasePath } from '../lab/node';
 import { baseIdentity } from '../lab/run';
 import { type OwnText, type TaskBase, taskFor as labTaskFor } from '../lab/task';
 import type { GptGpu } from '../model/gpt';
+import type { DeviceBudget, PlannedRun } from '../model/memory';
 import type { AdapterSpec } from '../model/params';
 import { assembleModel } from '../train/adapt';
 import { parseConfig, RUN_FIELDS, type RunConfig, type RunFieldName } from '../train/config';
@@ -57,9 +58,18 @@ export async function writeCheckpoint(path: string, files: CheckpointFiles): Pro
 }
 
 /** A base model from a folder (ours, or a Hugging Face GPT-2 download: streamed tensor by
- *  tensor) or a .zip bundle: src/lab/node.ts, the one opener every command uses. */
-export async function loadBase(path: string): Promise<LabBase> {
-  return openBasePath(path);
+ *  tensor) or a .zip bundle: src/lab/node.ts, the one opener every command uses. With `fit`,
+ *  a model + run that cannot fit the device is refused as soon as config.json is read. */
+export async function loadBase(path: string, fit?: { run: PlannedRun; device: DeviceBudget }): Promise<LabBase> {
+  return openBasePath(path, fit ? { fit } : {});
+}
+
+/** The device limits a run is checked against before its base's weights are read. The CLI has
+ *  no memory setting (WebGPU does not report a GPU's memory), so only the limits that make a
+ *  run fail for certain are checked: one tensor per buffer, one activation per binding. */
+export function fitOn(gpu: Gpu, run: PlannedRun): { run: PlannedRun; device: DeviceBudget } {
+  const l = gpu.device.limits;
+  return { run, device: { maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize, budgetBytes: Infinity } };
 }
 
 export async function writeJson(path: string, value: unknown) {

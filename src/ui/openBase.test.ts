@@ -12,6 +12,7 @@ import { keepFiles, keepableName } from './persist/opfs';
 import { taskIssuesFor, type BaseModel } from './worker/base';
 import { createOpenBase } from './worker/openBase';
 import type { FromWorker, ToWorker } from './worker/protocol';
+import type { DeviceBudget } from '../model/memory';
 
 let tiny: TinyGpt2;
 beforeAll(async () => {
@@ -20,7 +21,7 @@ beforeAll(async () => {
 
 const filesOf = (t: TinyGpt2, drop: string[] = []) => [...t.files].filter(([n]) => !drop.includes(n)).map(([n, b]) => new File([b as BlobPart], n));
 
-function harness() {
+function harness(device?: DeviceBudget) {
   const posted: FromWorker[] = [];
   const replaced: BaseModel[] = [];
   const opener = createOpenBase({
@@ -29,6 +30,7 @@ function harness() {
     replaceBase: async (b) => {
       replaced.push(b);
     },
+    ...(device ? { fitDevice: async () => device } : {}),
   });
   const settled = async () => {
     for (let i = 0; i < 2000 && !posted.some((m) => m.type === 'open-base-done' || m.type === 'open-base-failed'); i++) await new Promise((r) => setTimeout(r, 5));
@@ -39,6 +41,22 @@ function harness() {
 const msg = (files: File[], requestId = 1): Extract<ToWorker, { type: 'open-base' }> => ({ type: 'open-base', requestId, files, folderName: 'tiny-gpt2' });
 
 describe('opening a picked folder in the worker', () => {
+  it("refuses a model over the device's limits from its config.json, before any weight is read, and changes nothing", async () => {
+    // wte of the tiny model is 50257 × 16 × 4 bytes ≈ 3.2 MB: over a 1 MiB buffer limit.
+    const h = harness({ maxBufferSize: 2 ** 20, maxStorageBufferBindingSize: 2 ** 20, budgetBytes: 1e9 });
+    h.opener.open(msg(filesOf(tiny)));
+    await h.settled();
+    const failed = h.posted.find((m) => m.type === 'open-base-failed');
+    expect(failed && failed.type === 'open-base-failed' && failed.message).toMatch(/wte/);
+    expect(h.posted.some((m) => m.type === 'open-base-progress' && m.progress.phase === 'weights' && m.progress.bytesDone > 0)).toBe(false);
+    expect(h.replaced).toHaveLength(0);
+    // The same files open on a device they fit.
+    const ok = harness({ maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 27, budgetBytes: 1e9 });
+    ok.opener.open(msg(filesOf(tiny)));
+    await ok.settled();
+    expect(ok.replaced).toHaveLength(1);
+  });
+
   it('reads the files, posts bytes and tensors, then replaces the base with a BPE model', async () => {
     const h = harness();
     h.opener.open(msg(filesOf(tiny)));

@@ -4,7 +4,7 @@
 // that stays honest on a software adapter: measured ms/step once a run on this base took
 // steps, else an estimate from FLOPs at a conservative speed, labelled as one. Pure.
 import type { AdapterReport } from '../gpu/device';
-import { checkFits, estimateMemory, formatBytes, type MemoryEstimate } from '../model/memory';
+import { checkFits, type DeviceBudget, estimateMemory, formatBytes, type MemoryEstimate } from '../model/memory';
 import { baseParamSpecs, countParams, type ModelConfig } from '../model/params';
 import { adapterSpecOf } from '../train/adapt';
 import type { RunConfig } from '../train/config';
@@ -45,16 +45,27 @@ export interface Fit {
   problem: string | null;
 }
 
+/** What memory.ts checks a model against on this adapter: its limits and the memory budget. */
+export function deviceBudget(report: Pick<AdapterReport, 'limits'>, budget: Budget): DeviceBudget {
+  const limits = report.limits ?? {};
+  return {
+    maxBufferSize: limits.maxBufferSize ?? 256 * 2 ** 20, // WebGPU's guaranteed minimums
+    maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize ?? 128 * 2 ** 20,
+    budgetBytes: budget.bytes,
+  };
+}
+
+/** The budget of the device in hand: navigator.deviceMemory where the browser tells it. */
+export function deviceBudgetHere(report: Pick<AdapterReport, 'limits' | 'isFallbackAdapter'>): DeviceBudget {
+  const deviceMemory = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
+  return deviceBudget(report, memoryBudget(report, deviceMemory));
+}
+
 export function runFit(model: ModelConfig, c: RunConfig, report: Pick<AdapterReport, 'limits' | 'isFallbackAdapter'>, budget: Budget): Fit {
   const estimate = estimateMemory(model, adapterSpecOf(c), c.batch, runSeqLen(model, c), true);
-  const limits = report.limits ?? {};
   const problem = checkFits(
     estimate,
-    {
-      maxBufferSize: limits.maxBufferSize ?? 256 * 2 ** 20, // WebGPU's guaranteed minimums
-      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize ?? 128 * 2 ** 20,
-      budgetBytes: budget.bytes,
-    },
+    deviceBudget(report, budget),
     `This run (batch ${c.batch} × sequence ${runSeqLen(model, c)}, ${c.method})`,
   );
   return { estimate, problem };

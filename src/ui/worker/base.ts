@@ -10,7 +10,7 @@ import type { Gpu } from '../../gpu/runtime';
 import { Vocab, type ReadText, type Tokenizer, loadCorpus } from '../../data';
 import { fileSource } from '../../io/byte_source';
 import { BASE_CONFIG_FILE, BASE_WEIGHTS_FILE, baseFingerprint, importBase, VOCAB_FILE } from '../../io/checkpoint';
-import type { BaseProgress } from '../../io/hf_gpt2';
+import type { BaseProgress, OpenBaseOptions } from '../../io/hf_gpt2';
 import { folderFromPicked, type LabBase, openLabBase, summarise } from '../../lab/base';
 import { pretrain } from '../../lab/pretrain';
 import { SYNTHETIC_SYMBOLS, symbolsFor, syntheticFor, taskFor, taskIssuesFor } from '../../lab/task';
@@ -69,6 +69,8 @@ export function describeLoad(p: BaseProgress): string {
 export interface OpenPickedOptions {
   onProgress?: (p: BaseProgress) => void;
   signal?: AbortSignal;
+  /** Refuse, as soon as config.json is read, a model that cannot fit this device. */
+  fit?: OpenBaseOptions['fit'];
 }
 
 /**
@@ -79,7 +81,7 @@ export interface OpenPickedOptions {
 export async function openPickedBase(files: File[], label: string, opts: OpenPickedOptions = {}): Promise<BaseModel> {
   const t0 = performance.now();
   const folder = await folderFromPicked(files.map((f) => ({ name: f.name, source: fileSource(f) })));
-  const lab = await openLabBase(folder, label, { onProgress: opts.onProgress, signal: opts.signal, folderName: label.replace(/\.zip$/i, '') });
+  const lab = await openLabBase(folder, label, { onProgress: opts.onProgress, signal: opts.signal, fit: opts.fit, folderName: label.replace(/\.zip$/i, '') });
   return baseModelFromLab(lab, { source: 'files', openedFrom: label, format: lab.format, ms: performance.now() - t0 }, { files, label });
 }
 

@@ -13,6 +13,7 @@ import { RunControl } from '../../train/control';
 import { createExchange } from '../exchange/worker';
 import { createExperiments } from '../experiments/worker';
 import { forgetChosenBase, keepChosenBase, loadBaseModel, type BaseModel } from './base';
+import { deviceBudgetHere } from '../sizing';
 import { createOpenBase } from './openBase';
 import { createPretrain } from './pretrain';
 import { createRuns } from './runs';
@@ -164,7 +165,10 @@ const pretrainer = createPretrain({
 
 /** "Open a Hugging Face GPT-2 folder" (openBase.ts): not queued (it reads files, no GPU
  *  work), so progress shows at once; on success it replaces the base as an import does. */
-const opener = createOpenBase({ post, currentBase: () => base, replaceBase });
+const opener = createOpenBase({
+  post, currentBase: () => base, replaceBase,
+  fitDevice: () => ensureGpu().then((g) => deviceBudgetHere(g.report), () => null),
+});
 
 /** The run job (runs.ts → src/lab/run.ts): this file keeps only which run is current, for
  *  the control and test-hook messages. */

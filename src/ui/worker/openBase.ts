@@ -4,6 +4,7 @@
 // success replaces the worker's base (the path an imported base takes) and keeps the files
 // in OPFS for the next visit. On any failure the current base stays as it was.
 import { CheckpointError } from '../../io/checkpoint';
+import type { DeviceBudget, PlannedRun } from '../../model/memory';
 import { openPickedBase, type BaseModel } from './base';
 import type { FromWorker, ToWorker } from './protocol';
 
@@ -12,7 +13,14 @@ export interface OpenBaseDeps {
   currentBase: () => Promise<BaseModel> | null;
   /** Makes `b` the base and keeps it for the next visit (b.info.notKept says if that failed). */
   replaceBase: (b: BaseModel, onKeep?: (done: number, total: number) => void) => Promise<void>;
+  /** The device a picked model must fit (checked from its config.json, before any weight is
+   *  read); null or absent: no check (no GPU yet). */
+  fitDevice?: () => Promise<DeviceBudget | null>;
 }
+
+/** The least any use of a base needs: its weights and one token's inference. A model over
+ *  the device's limits is refused before a weight is read; run-sized checks come after. */
+const SMALLEST_RUN: PlannedRun = { adapter: { method: 'none' }, batch: 1, seqLen: 1, training: false };
 
 type OpenMsg = Extract<ToWorker, { type: 'open-base' }>;
 
@@ -29,8 +37,10 @@ export function createOpenBase(d: OpenBaseDeps) {
     try {
       if (!m.files.length) throw new Error('no files were picked');
       d.post({ type: 'open-base-progress', requestId: m.requestId, progress: { phase: 'reading', bytesDone: 0, bytesTotal: 0, tensorsDone: 0, tensorsTotal: 0 } });
+      const device = (await d.fitDevice?.()) ?? null;
       const b = await openPickedBase(m.files, label, {
         signal: abort.signal,
+        ...(device ? { fit: { run: SMALLEST_RUN, device } } : {}),
         onProgress: (p) =>
           d.post({ type: 'open-base-progress', requestId: m.requestId, progress: { phase: 'weights', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, tensorsDone: p.tensorsDone, tensorsTotal: p.tensorsTotal } }),
       });
