@@ -13,6 +13,10 @@ import { taskIssuesFor, type BaseModel } from './worker/base';
 import { createOpenBase } from './worker/openBase';
 import type { FromWorker, ToWorker } from './worker/protocol';
 import type { DeviceBudget } from '../model/memory';
+import type { Gpu } from '../gpu/runtime';
+import { bytesFolder } from '../io/byte_source';
+import { openLabBase } from '../lab/base';
+import { createExchange } from './exchange/worker';
 
 let tiny: TinyGpt2;
 beforeAll(async () => {
@@ -41,6 +45,38 @@ function harness(device?: DeviceBudget) {
 const msg = (files: File[], requestId = 1): Extract<ToWorker, { type: 'open-base' }> => ({ type: 'open-base', requestId, files, folderName: 'tiny-gpt2' });
 
 describe('opening a picked folder in the worker', () => {
+  it('exports an opened GPT-2 as a base folder with its own tokenizer files, which opens again with the same ids and fingerprint', async () => {
+    const h = harness();
+    h.opener.open(msg(filesOf(tiny)));
+    await h.settled();
+    const b = h.replaced[0];
+    const posted: FromWorker[] = [];
+    const exchange = createExchange({
+      post: (m) => posted.push(m), ensureGpu: async () => ({}) as Gpu, ensureBase: async () => b, currentBase: () => Promise.resolve(b),
+      buildTask: async () => { throw new Error('not used'); }, replaceBase: async () => undefined, enqueue: (job) => void job(),
+    });
+    exchange.handle({ type: 'export-base', requestId: 7 });
+    for (let i = 0; i < 200 && !posted.some((m) => m.type === 'exported' || m.type === 'exchange-failed'); i++) await new Promise((r) => setTimeout(r, 5));
+    const out = posted.find((m) => m.type === 'exported');
+    if (!out || out.type !== 'exported') throw new Error(`export failed: ${JSON.stringify(posted)}`);
+    expect([...out.files.keys()]).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'vocab.json', 'merges.txt']));
+    const again = await openLabBase(bytesFolder(out.files), 'exported');
+    expect(again.fingerprint).toBe(b.info.fingerprint);
+    const text = " Hello, world's café 東京 🎉<|endoftext|>";
+    expect(again.tokenizer.encode(text)).toEqual(b.tokenizer.encode(text));
+    // Without its tokenizer files a BPE base is refused with a message saying which are missing.
+    posted.length = 0;
+    const bare = { ...b, tokenizerFiles: undefined };
+    const refusing = createExchange({
+      post: (m) => posted.push(m), ensureGpu: async () => ({}) as Gpu, ensureBase: async () => bare, currentBase: () => Promise.resolve(bare),
+      buildTask: async () => { throw new Error('not used'); }, replaceBase: async () => undefined, enqueue: (job) => void job(),
+    });
+    refusing.handle({ type: 'export-base', requestId: 8 });
+    for (let i = 0; i < 200 && !posted.some((m) => m.type === 'exchange-failed'); i++) await new Promise((r) => setTimeout(r, 5));
+    const failed = posted.find((m) => m.type === 'exchange-failed');
+    expect(failed && 'message' in failed ? failed.message : '').toMatch(/merges\.txt/);
+  });
+
   it("refuses a model over the device's limits from its config.json, before any weight is read, and changes nothing", async () => {
     // wte of the tiny model is 50257 × 16 × 4 bytes ≈ 3.2 MB: over a 1 MiB buffer limit.
     const h = harness({ maxBufferSize: 2 ** 20, maxStorageBufferBindingSize: 2 ** 20, budgetBytes: 1e9 });

@@ -62,13 +62,6 @@ export function createExchange(d: ExchangeDeps) {
     return fp.then((fingerprint) => ({ config: b.config, params: b.params, tokenizer: b.tokenizer, vocab: b.vocab, fingerprint, modelName: b.modelName }));
   }
 
-  /** A base-model folder needs the character vocabulary (exportBase writes vocab.json); a
-   *  GPT-2 opened from its files is the user's own folder already. */
-  function vocabOf(b: BaseModel, what: string) {
-    if (!b.vocab) throw new Error(`${what}: the base model ${b.info.summary?.name ?? ''} uses byte-level BPE, and only character-level bases export as a folder here (you already have its files)`);
-    return b.vocab;
-  }
-
   function keep(runId: string, t: Omit<TrainedRun, 'bytes'>) {
     let bytes = 0;
     for (const v of t.params.values()) bytes += v.byteLength;
@@ -105,7 +98,7 @@ export function createExchange(d: ExchangeDeps) {
     try {
       const b = await d.ensureBase(await d.ensureGpu());
       const id = await runBaseOf(b);
-      d.post({ type: 'exported', requestId, kind: 'base', files: await exportBase(b.config, vocabOf(b, 'the base model cannot be exported'), b.params), fingerprint: id.fingerprint });
+      d.post({ type: 'exported', requestId, kind: 'base', files: await exportBase(b.config, b, b.params), fingerprint: id.fingerprint });
     } catch (e) {
       fail(requestId, e);
     }

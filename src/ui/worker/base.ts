@@ -9,7 +9,7 @@
 import type { Gpu } from '../../gpu/runtime';
 import { Vocab, type ReadText, type Tokenizer, loadCorpus } from '../../data';
 import { fileSource } from '../../io/byte_source';
-import { BASE_CONFIG_FILE, BASE_WEIGHTS_FILE, baseFingerprint, importBase, VOCAB_FILE } from '../../io/checkpoint';
+import { BASE_CONFIG_FILE, BASE_WEIGHTS_FILE, baseFingerprint, type CheckpointFiles, importBase, VOCAB_FILE } from '../../io/checkpoint';
 import type { BaseProgress, OpenBaseOptions } from '../../io/hf_gpt2';
 import { folderFromPicked, type LabBase, openLabBase, summarise } from '../../lab/base';
 import { pretrain } from '../../lab/pretrain';
@@ -31,6 +31,9 @@ export interface BaseModel {
   modelName?: string;
   /** The user's picked files it was opened from (kept as files in OPFS, not as floats). */
   picked?: { files: File[]; label: string };
+  /** A BPE base's tokenizer files as read: exporting the base (or a full fine-tune of it)
+   *  writes them beside the weights. */
+  tokenizerFiles?: CheckpointFiles;
   /** Host copies of the base tensors: every run (and a new device after a loss) uploads these. */
   params: Map<string, Float32Array>;
   info: BaseInfo;
@@ -93,6 +96,7 @@ export function baseModelFromLab(lab: LabBase, info: Omit<BaseInfo, 'modelConfig
     vocab: lab.vocab,
     params: lab.params,
     modelName: lab.modelName,
+    tokenizerFiles: lab.tokenizerFiles,
     ...(picked ? { picked } : {}),
     info: { ...info, modelConfig: lab.config, params: countParams(baseParamSpecs(lab.config)), vocabSize: lab.config.vocabSize, fingerprint: lab.fingerprint },
   };
