@@ -3,7 +3,7 @@
 // global row v0). Writes straight into the [rows, V] output at column v0, which the
 // matmul kernels (packed output) cannot do for several rows.
 //
-// A workgroup takes 8 rows (uniform across it, so their loads are uniform) and 64
+// A workgroup takes 8 rows (1 with ONE_ROW) (uniform across it, so their loads are uniform) and 64
 // invocations x 4 columns; both operands are read along C as vec4 when C % 4 == 0 (VEC),
 // so no transposed copy of wte is made; rows and columns past the end are clamped (the
 // stores drop the duplicates), so the k loop has no branches. Accumulators are named,
@@ -122,6 +122,24 @@ fn lm_tile(row0: u32, lastRow: u32, col0: u32, lastCol: u32, C: u32) -> LmTile {
   return t;
 }
 
+#if ONE_ROW
+// One row (generation's last position): the 8-row tile would do 8× the work for it.
+fn lm_row(r: u32, col0: u32, lastCol: u32, C: u32) -> vec4<f32> {
+  let w0c = min(col0 + 0u, lastCol);
+  let w1c = min(col0 + 1u, lastCol);
+  let w2c = min(col0 + 2u, lastCol);
+  let w3c = min(col0 + 3u, lastCol);
+  var a0 = vec4(0.0); var a1 = vec4(0.0); var a2 = vec4(0.0); var a3 = vec4(0.0);
+  let C4 = (C + 3u) / 4u;
+  for (var k4 = 0u; k4 < C4; k4++) {
+    let xv = lm_x4(r, k4, C);
+    a0 = fma(xv, lm_w4(w0c, k4, C), a0); a1 = fma(xv, lm_w4(w1c, k4, C), a1);
+    a2 = fma(xv, lm_w4(w2c, k4, C), a2); a3 = fma(xv, lm_w4(w3c, k4, C), a3);
+  }
+  return vec4(lm_hsum(a0), lm_hsum(a1), lm_hsum(a2), lm_hsum(a3));
+}
+#endif
+
 fn lm_store(i: u32, c0: u32, z: vec4<f32>) {
   if (i >= p.rows) { return; }
   let o = i * p.V + p.v0 + c0;
@@ -133,12 +151,16 @@ fn lm_store(i: u32, c0: u32, z: vec4<f32>) {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i0 = wid.y * 8u;
   let c0 = wid.x * 256u + lid * 4u;
   if (c0 >= p.vc) { return; }
+#if ONE_ROW
+  lm_store(0u, c0, lm_row(p.r0, c0, p.vc - 1u, p.C));
+#else
+  let i0 = wid.y * 8u;
   let z = lm_tile(p.r0 + i0, p.r0 + p.rows - 1u, c0, p.vc - 1u, p.C);
   lm_store(i0, c0, z.r0); lm_store(i0 + 1u, c0, z.r1);
   lm_store(i0 + 2u, c0, z.r2); lm_store(i0 + 3u, c0, z.r3);
   lm_store(i0 + 4u, c0, z.r4); lm_store(i0 + 5u, c0, z.r5);
   lm_store(i0 + 6u, c0, z.r6); lm_store(i0 + 7u, c0, z.r7);
+#endif
 }

@@ -175,6 +175,7 @@ export const checks: KernelCheck[] = [
       return [
         await logitsCase(gpu!, rng, rng.int(5, 12), 4 * rng.int(2, 6), 50257, 1, rng.int(0, 4)),
         await logitsCase(gpu!, rng, 40, C, rng.int(700, 1000), rng.int(9, 20), rng.int(0, 20), 256 * C * 4),
+        await logitsCase(gpu!, rng, 7, 2 * rng.int(2, 6) + 1, rng.int(300, 600), 1, rng.int(0, 6), 64 * 48 * 4), // one row, scalar C, in ranges
       ];
     },
   },

@@ -248,10 +248,11 @@ export function lmHeadLogits(gpu: Gpu, x: Tensor, wte: Tensor, out: Tensor, o: L
   shapeCheck(out.numel >= rows * V && out.buffer !== x.buffer && out.buffer !== wte.buffer, NAME, `out must be a separate tensor of ≥ ${rows}·${V} elements (got ${out.numel})`);
   shapeCheck(cdiv(rows, ROWS) <= MAX_GROUPS, NAME, `rows = ${rows} exceeds ${MAX_GROUPS * ROWS}`);
   const chunks = ranges(V, chunkCols(gpu, C, V, o.maxBindingBytes));
-  const k = gpu.kernel({ shader: 'lm_head_logits', defines: tileDefines(C), bindings: ['uniform', 'read', 'read', 'rw'] });
+  const oneRow = rows === 1; // generation: a one-row tile instead of 8 rows' work
+  const k = gpu.kernel({ shader: 'lm_head_logits', defines: { ...tileDefines(C), ONE_ROW: oneRow }, bindings: ['uniform', 'read', 'read', 'rw'] });
   for (const c of chunks) {
     const w = chunks.length === 1 ? wte : gpu.view(wte, c.start * C, c.count * C, [c.count, C]);
-    gpu.dispatch(k, [x, w, out], [cdiv(c.count, COLS), cdiv(rows, ROWS)], params().u32(r0).u32(rows).u32(C).u32(c.count).u32(c.start).u32(V));
+    gpu.dispatch(k, [x, w, out], [cdiv(c.count, COLS), oneRow ? 1 : cdiv(rows, ROWS)], params().u32(r0).u32(rows).u32(C).u32(c.count).u32(c.start).u32(V));
   }
 }
 
