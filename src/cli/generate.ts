@@ -9,8 +9,10 @@ export const command = defineCommand({
   name: 'generate',
   summary: 'generate text from a base model (and from it with an adapter, side by side)',
   description: [
-    'Samples --max-new characters after --prompt (temperature 0 = greedy). With --adapter,',
-    'prints the base model and the adapted model one after the other, with the same seed.',
+    'Samples --max-new tokens (characters, or BPE tokens for a GPT-2 base) after --prompt',
+    '(temperature 0 = greedy; --top-k limits the candidates), decoding with a KV cache and',
+    'stopping at the end-of-text token. With --adapter, prints the base model and the',
+    'adapted model one after the other, with the same seed.',
   ].join('\n'),
   options: {
     base: { type: 'string', default: 'public/models/base', help: 'base model folder or .zip', placeholder: 'path' },
