@@ -64,7 +64,7 @@ export const bench: Bench = {
       'after a 2-token untimed call that compiles the shaders. Without the cache every token is a full forward over the window;',
       'with it, the prompt is one pass and each token one position. "same text": both paths chose the same tokens.',
       'Single wall-clock readings: on a shared machine take the ratios as orders of magnitude. With GPT-2\'s vocabulary',
-      'the cached step is dominated by the one-row LM head (lm_head_logits computes rows in groups of 8).',
+      'the cached step is dominated by the LM head\'s last row (V·C multiply-adds per token).',
       '',
       table(['method', 'KV cache tokens/s', 'window pass tokens/s', 'cache / window', 'same text'], rows.map((r) => [r.method, r.cachedTokensPerSec, r.windowTokensPerSec, `${r.speedup.toFixed(2)}x`, r.sameText ? 'yes' : 'no'])),
       '',
