@@ -4,17 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { decodeTextBytes, firstInvalidUtf8 } from './byo';
 import { DataError } from './errors';
+import { thrown } from '../util/thrown';
 
 const B = (...b: number[]) => Uint8Array.from(b);
-function err(bytes: Uint8Array, name?: string, max?: number): DataError {
-  try {
-    decodeTextBytes(bytes, name, max);
-  } catch (e) {
-    if (e instanceof DataError) return e;
-    throw e;
-  }
-  throw new Error('expected a DataError');
-}
+const err = (bytes: Uint8Array, name?: string, max?: number) => thrown(DataError, () => decodeTextBytes(bytes, name, max));
 
 describe('UTF-8 lead and continuation bytes at their limits', () => {
   it.each([

@@ -4,19 +4,12 @@ import { decodeTextBytes, firstInvalidUtf8, textTaskFromBytes } from './byo';
 import { DataError } from './errors';
 import { minCharsForSeqLen } from './text';
 import { Vocab } from './vocab';
+import { thrown } from '../util/thrown';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const cat = (...parts: (Uint8Array | number[])[]) => Uint8Array.from(parts.flatMap((p) => Array.from(p)));
 
-function fail(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DataError) return e;
-    throw e;
-  }
-  throw new Error('expected a DataError');
-}
+const fail = (fn: () => unknown) => thrown(DataError, fn);
 
 describe('textTaskFromBytes: errors', () => {
   it('empty file, BOM only, whitespace only', () => {

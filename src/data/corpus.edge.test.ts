@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CORPUS_INDEX_PATH, fetchReader, loadCorpus, parseCorpusIndex } from './corpus';
 import { DataError } from './errors';
+import { rejected, thrown } from '../util/thrown';
 
 const entry = {
   name: 'tiny',
@@ -18,24 +19,8 @@ const entry = {
 };
 const index = (corpora: unknown[] = [entry], version: unknown = 1) => JSON.stringify({ version, corpora });
 
-function refusal(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DataError) return e;
-    throw e;
-  }
-  throw new Error('expected a DataError');
-}
-async function refusalAsync(p: Promise<unknown>): Promise<DataError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DataError) return e;
-    throw e;
-  }
-  throw new Error('expected a DataError');
-}
+const refusal = (fn: () => unknown) => thrown(DataError, fn);
+const refusalAsync = (p: Promise<unknown>) => rejected(DataError, p);
 
 describe('parseCorpusIndex', () => {
   it('keeps every field of a valid entry, both roles', () => {

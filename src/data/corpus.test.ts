@@ -7,18 +7,11 @@ import { nodeReader } from './node';
 import { syntheticTask } from './synthetic';
 import { TextTask } from './text';
 import { Vocab } from './vocab';
+import { rejected } from '../util/thrown';
 
 const read = nodeReader();
 
-async function failCode(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof DataError) return e.code;
-    throw e;
-  }
-  throw new Error('expected a DataError');
-}
+const failCode = async (p: Promise<unknown>) => (await rejected(DataError, p)).code;
 
 describe('built-in corpora (public/data, committed)', () => {
   it('index lists moby-dick (pretrain) and sotu (adapt) with matching files', async () => {

@@ -9,16 +9,9 @@ import { DataError } from './errors';
 import { isValPrompt, solve, SyntheticTask } from './synthetic';
 import type { Tokenizer } from './tokenizer';
 import { Vocab } from './vocab';
+import { thrown } from '../util/thrown';
 
-function refusal(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DataError) return e;
-    throw e;
-  }
-  throw new Error('expected a DataError');
-}
+const refusal = (fn: () => unknown) => thrown(DataError, fn);
 
 /** A byte tokenizer (one id per UTF-8 byte, like a byte-level BPE without merges). */
 const bytes: Tokenizer = {

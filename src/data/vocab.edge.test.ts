@@ -3,16 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { DataError } from './errors';
 import { codePointLength, UNK_CHAR, UNK_ID, Vocab } from './vocab';
+import { thrown } from '../util/thrown';
 
-function refusal(fn: () => unknown): DataError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DataError) return e;
-    throw e;
-  }
-  throw new Error('expected a DataError');
-}
+const refusal = (fn: () => unknown) => thrown(DataError, fn);
 
 describe('Vocab edges', () => {
   it('fromJSON accepts exactly one code point per entry (BMP, astral, the last BMP before surrogates, after them)', () => {

@@ -7,19 +7,12 @@ import {
   CheckpointError, crc32, MAX_JSON_DEPTH, parseJsonObject, posInt, readJsonObject, readTensorsFile, refuseUnexpected, requireFile, showJson, takeTensor, unzipFiles, zipFiles,
 } from './bundle';
 import { readSafetensors, writeSafetensors } from './safetensors';
+import { thrown } from '../util/thrown';
 
 const enc = new TextEncoder();
 const nested = (depth: number) => `{"a":${'['.repeat(depth - 1)}1${']'.repeat(depth - 1)}}`;
 
-function refusal(fn: () => unknown): CheckpointError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CheckpointError) return e;
-    throw e;
-  }
-  throw new Error('expected a CheckpointError');
-}
+const refusal = (fn: () => unknown) => thrown(CheckpointError, fn);
 
 describe('parseJsonObject nesting limit', () => {
   it('accepts exactly MAX_JSON_DEPTH levels and refuses one more, naming the file and the place', () => {
