@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
+import { parseCsv as parseStrictCsv } from '../src/ui/charts/parse_csv';
 import { reveal } from './reveal';
 
 // Values, not just elements: two tiny prefix runs (m = 3, then m = 2) on the shipped base;
@@ -26,28 +27,10 @@ async function download(page: Page, button: Locator): Promise<{ name: string; by
   }
 }
 
-/** RFC 4180: quoted fields, doubled quotes, CRLF records. */
+/** The chart's CSV as records: every record ends with CRLF (RFC 4180). */
 function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(cell), (cell = '');
-    else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      (row = []), (cell = ''), i++;
-    } else cell += c;
-  }
-  expect(cell, 'the CSV ends with CRLF').toBe('');
-  return rows;
+  expect(text.endsWith('\r\n'), 'the CSV ends with CRLF').toBe(true);
+  return parseStrictCsv(text);
 }
 
 /** PNG signature, then the IHDR chunk's width and height. */

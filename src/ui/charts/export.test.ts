@@ -2,33 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { Rng, freshSeed } from '../../util/rng';
 import { columnsOf, safeFilename, serializeSvg, toCsv, toJson, type XmlNodeLike } from './export';
 import type { ExportRow } from './types';
+import { parseCsv } from './parse_csv';
 
 const seed = freshSeed();
-
-/** Independent RFC 4180 reader (state machine) used to check toCsv by round trip. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; }
-      else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"') {
-      if (cell !== '') throw new Error(`quote inside an unquoted field at ${i}`);
-      quoted = true;
-    } else if (ch === ',') { row.push(cell); cell = ''; }
-    else if (ch === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; }
-    else if (ch === '\n' || ch === '\r') throw new Error(`bare line break outside quotes at ${i}`);
-    else cell += ch;
-  }
-  if (quoted) throw new Error('unterminated quoted field');
-  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
-  return rows;
-}
 
 const ALPHABET = ['a', 'Z', '7', ' ', ',', '"', '\n', '\r', '\r\n', ';', 'é', '=', '-'];
 
