@@ -79,23 +79,24 @@ export function poisoned(gpu: Gpu, shape: number[], label = 'out'): Tensor {
  * with the analytic gradient `grad`. Returns the relative error over those coordinates.
  */
 export function fdCheck(f: (x: Float64Array) => number, x: Float64Array, grad: ArrayLike<number>, rng: Rng, count = 24, h = 1e-5): number {
-  const idx: number[] = [];
-  const n = x.length;
-  if (n <= count) for (let i = 0; i < n; i++) idx.push(i);
-  else for (let i = 0; i < count; i++) idx.push(rng.int(0, n - 1));
-  const fd: number[] = [];
-  const an: number[] = [];
-  for (const i of idx) {
-    const old = x[i];
-    x[i] = old + h;
-    const fp = f(x);
-    x[i] = old - h;
-    const fm = f(x);
-    x[i] = old;
-    fd.push((fp - fm) / (2 * h));
-    an.push(grad[i]);
-  }
-  return relErr(an, fd);
+  const idx = fdCoordinates(x.length, rng, count);
+  return relErr(idx.map((i) => grad[i]), idx.map((i) => centralDifference(f, x, i, h)));
+}
+
+/** The coordinates an FD check probes: all of them when there are at most `count`, else `count` drawn. */
+export function fdCoordinates(n: number, rng: Rng, count: number): number[] {
+  return n <= count ? Array.from({ length: n }, (_, i) => i) : Array.from({ length: count }, () => rng.int(0, n - 1));
+}
+
+/** (f(x + h·e_i) − f(x − h·e_i)) / 2h, leaving x as it was. */
+export function centralDifference(f: (x: Float64Array) => number, x: Float64Array, i: number, h: number): number {
+  const old = x[i];
+  x[i] = old + h;
+  const fp = f(x);
+  x[i] = old - h;
+  const fm = f(x);
+  x[i] = old;
+  return (fp - fm) / (2 * h);
 }
 
 /** Σ r·y for a fixed random r: turns a vector output into a scalar loss for FD checks. */

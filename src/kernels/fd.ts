@@ -1,7 +1,7 @@
 // Finite-difference checks of float64 references whose bound comes from the differences'
 // own error estimate, so that it follows the function's curvature instead of a fixed number.
 import type { Metric } from './check';
-import { relErr } from './check';
+import { centralDifference, fdCoordinates, relErr } from './check';
 import type { Rng } from '../util/rng';
 
 /**
@@ -16,19 +16,9 @@ import type { Rng } from '../util/rng';
  */
 export function fdMetric(what: string, f: (x: Float64Array) => number, x0: Float64Array, grad: ArrayLike<number>, rng: Rng, count = 24, h = 1e-5): Metric {
   const x = Float64Array.from(x0);
-  const n = x.length;
-  const idx = n <= count ? Array.from({ length: n }, (_, i) => i) : Array.from({ length: count }, () => rng.int(0, n - 1));
-  const central = (i: number, step: number) => {
-    const old = x[i];
-    x[i] = old + step;
-    const fp = f(x);
-    x[i] = old - step;
-    const fm = f(x);
-    x[i] = old;
-    return (fp - fm) / (2 * step);
-  };
-  const fd1 = idx.map((i) => central(i, h));
-  const fd2 = idx.map((i) => central(i, 2 * h));
+  const idx = fdCoordinates(x.length, rng, count);
+  const fd1 = idx.map((i) => centralDifference(f, x, i, h));
+  const fd2 = idx.map((i) => centralDifference(f, x, i, 2 * h));
   const rich = fd1.map((a, k) => (4 * a - fd2[k]) / 3);
   const an = idx.map((i) => grad[i]);
   const norm = (a: number[]) => Math.sqrt(a.reduce((acc, v) => acc + v * v, 0));
