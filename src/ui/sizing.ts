@@ -55,10 +55,14 @@ export function deviceBudget(report: Pick<AdapterReport, 'limits'>, budget: Budg
   };
 }
 
-/** The budget of the device in hand: navigator.deviceMemory where the browser tells it. */
+/** The memory budget in this browser: navigator.deviceMemory where it tells it. */
+export function memoryBudgetHere(report: Pick<AdapterReport, 'isFallbackAdapter'>): Budget {
+  return memoryBudget(report, (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory);
+}
+
+/** The limits and budget of the device in hand. */
 export function deviceBudgetHere(report: Pick<AdapterReport, 'limits' | 'isFallbackAdapter'>): DeviceBudget {
-  const deviceMemory = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
-  return deviceBudget(report, memoryBudget(report, deviceMemory));
+  return deviceBudget(report, memoryBudgetHere(report));
 }
 
 export function runFit(model: ModelConfig, c: RunConfig, report: Pick<AdapterReport, 'limits' | 'isFallbackAdapter'>, budget: Budget): Fit {

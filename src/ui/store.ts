@@ -10,7 +10,7 @@ import { defaultConfig, describeChange, parseField, RUN_FIELDS, type RunConfig, 
 import type { RunEvent } from '../train/events';
 import { applyEvent, isActive, newRun, setPaused, type RunRecord } from './runs';
 import { configFromUrl, FILE_TASK_PREFIX, fileTaskName, presetByName, urlQueryOf, type PresetName } from './settings';
-import { formatBytes, isLargeModel, memoryBudget, presetsWaitReason, runEta, runFit, sizePreset, type Budget, type Measured } from './sizing';
+import { formatBytes, isLargeModel, memoryBudgetHere, presetsWaitReason, runEta, runFit, sizePreset, type Budget, type Measured } from './sizing';
 import type { AppPort } from './appPort';
 import { engine } from './engineLink';
 import { BASE_CHANGE_PREFIX, baseChangeRecord } from './exchange/records';
@@ -83,12 +83,9 @@ export function restoreDefaultBase() {
   if (engine().send({ type: 'reset-base' })) set((s) => ({ base: { ...s.base, state: 'loading', message: 'loading the default base model', fraction: 0 } }));
 }
 
-/** The host's memory in GB as the browser reports it (Chrome, Edge: rounded, and capped in some versions). */
-const deviceMemoryGB = typeof navigator !== 'undefined' ? (navigator as { deviceMemory?: number }).deviceMemory : undefined;
-
 /** The GPU-memory budget runs are checked against, or null before the adapter is known. */
 export function budgetOf(s: AppState = get()): Budget | null {
-  return s.gpu.state === 'ok' ? memoryBudget(s.gpu.report, deviceMemoryGB) : null;
+  return s.gpu.state === 'ok' ? memoryBudgetHere(s.gpu.report) : null;
 }
 
 /** The step time of the newest run on the current base with the current method that took

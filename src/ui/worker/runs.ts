@@ -11,7 +11,7 @@ import { taskFor } from '../../lab/task';
 import type { AdapterSpec } from '../../model/params';
 import type { RunConfig } from '../../train/config';
 import type { RunControl } from '../../train/control';
-import { memoryBudget, runFit } from '../sizing';
+import { memoryBudgetHere, runFit } from '../sizing';
 import type { BaseModel } from './base';
 import type { FromWorker, UserText } from './protocol';
 
@@ -45,8 +45,7 @@ export function createRuns(d: RunDeps) {
       const b = await d.ensureBase(g);
       // The page refuses runs that will not fit; a run that reaches here anyway (a link, a
       // base that changed meanwhile) is refused with the same numbers before any upload.
-      const deviceMemory = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
-      const fit = runFit(b.config, config, g.report, memoryBudget(g.report, deviceMemory));
+      const fit = runFit(b.config, config, g.report, memoryBudgetHere(g.report));
       if (fit.problem) throw new Error(fit.problem);
       const { task, label } = await buildTask(config, b, userText);
       const gpu = g;
