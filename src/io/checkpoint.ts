@@ -120,7 +120,8 @@ export function importAdapter(files: CheckpointFiles, base: BaseIdentity, opts: 
   const J = ADAPTER_CONFIG_FILE;
   const j = readJsonObject(files, J, 'the adapter config');
   const type = j.peft_type;
-  const method = typeof type === 'string' ? PEFT_TYPES[type] : undefined;
+  // Own keys only: "toString" or "__proto__" must not find Object.prototype's members.
+  const method = typeof type === 'string' && Object.hasOwn(PEFT_TYPES, type) ? PEFT_TYPES[type] : undefined;
   if (!method) throw new CheckpointError('adapter', `peft_type ${showJson(type)} is not supported (${Object.keys(PEFT_TYPES).join(', ')})`, J);
 
   // The base model first: a wrong base is the likeliest mistake and the clearest message.
