@@ -130,6 +130,7 @@ describe('header text', () => {
 describe('the strict JSON parser', () => {
   it('names each syntax error', () => {
     expect(jsonError('{"abc')).toBe('unterminated string');
+    expect(refused(craft('{"abcdef'), 'header-json').message).toBe('safetensors: header is not valid JSON: unterminated string at character 8');
     expect(jsonError('{"a\u0001":1}')).toBe('control character in string');
     expect(jsonError('{"a":"\\x"}')).toBe('invalid escape \\x');
     expect(jsonError('{"ab":"\\')).toBe('invalid escape \\'); // 8 bytes: no padding after the backslash
@@ -150,7 +151,7 @@ describe('the strict JSON parser', () => {
     expect(jsonError('{"a":1}}')).toBe('unexpected text after the header object');
   });
   it('lone UTF-16 surrogates in \\u escapes are refused; pairs and their neighbours are read', () => {
-    for (const s of ['\\ud800x', '\\ud800\\n', '\\ud800\\u0041', '\\udbff\\ue000', '\\ud800\\udbff', '\\udc00', '\\udfff', '\\ud800']) {
+    for (const s of ['\\ud800xudc00', '\\ud800x', '\\ud800\\n', '\\ud800\\u0041', '\\udbff\\ue000', '\\ud800\\udbff', '\\udc00', '\\udfff', '\\ud800']) {
       expect(jsonError(`{"__metadata__":{"k":"${s}"}}`), s).toBe('lone surrogate in \\u escape');
     }
     const meta = (s: string) => readSafetensors(craft(`{"__metadata__":{"k":"${s}"}}`)).metadata.k;
@@ -215,6 +216,11 @@ describe('tensor entries', () => {
       'safetensors: tensor "w": data_offsets [0, 20] span 20 bytes, but shape [2,3] of F32 needs 6·4 = 24',
     );
   });
+  it('the span is end − begin also for a tensor that does not start at 0', () => {
+    expect(refused(craft(`{"a":${f32entry(0, 4)},"w":${f32entry(4, 12, '[3]')}}`, 12), 'size').message).toBe(
+      'safetensors: tensor "w": data_offsets [4, 12] span 8 bytes, but shape [3] of F32 needs 3·4 = 12',
+    );
+  });
   it('zero-size tensors may share the offset of the next one, in any header order', () => {
     const f = readSafetensors(craft(`{"a":${f32entry(0, 4)},"z":${f32entry(0, 0, '[0]')},"m":${f32entry(4, 4, '[0]')}}`, 4));
     expect(Object.keys(f.tensors)).toEqual(['z', 'a', 'm']);
@@ -244,7 +250,7 @@ describe('openSafetensors (positioned reads)', () => {
     h: { dtype: 'F16', shape: [3], data: Uint16Array.from([0x3c00, 0x4000, 0xc000]) },
   });
   /** A source over `bytes` that logs its reads; `shift` returns each read at an odd byte offset of a bigger buffer. */
-  const source = (bytes: Uint8Array, opts: { shift?: boolean; short?: boolean } = {}) => {
+  const source = (bytes: Uint8Array, opts: { shift?: number; short?: boolean } = {}) => {
     const reads: [number, number][] = [];
     const returned: Uint8Array[] = [];
     const src: RandomAccess = {
@@ -254,9 +260,9 @@ describe('openSafetensors (positioned reads)', () => {
         reads.push([offset, length]);
         let b = bytes.slice(offset, offset + length - (opts.short ? 1 : 0));
         if (opts.shift) {
-          const big = new Uint8Array(b.length + 1);
-          big.set(b, 1);
-          b = big.subarray(1);
+          const big = new Uint8Array(b.length + opts.shift);
+          big.set(b, opts.shift);
+          b = big.subarray(opts.shift);
         }
         returned.push(b);
         return b;
@@ -301,10 +307,17 @@ describe('openSafetensors (positioned reads)', () => {
     expect(reads.length).toBe(n);
   });
   it('reads returned at an unaligned byte offset are copied into aligned arrays', async () => {
-    const { src } = source(file, { shift: true });
+    const { src, returned } = source(file, { shift: 1 });
     const st = await openSafetensors(src);
-    expect(Array.from((await st.readTensor('m')).data as Float32Array)).toEqual([1, 2, 3, 4, 5, 6]);
+    const m = await st.readTensor('m');
+    expect(Array.from(m.data as Float32Array)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(m.data.buffer).not.toBe(returned.at(-1)!.buffer);
     expect(Array.from((await st.readElements('m', 1, 1)).data as Float32Array)).toEqual([2]);
+    // At offset 4 a float32 is aligned: used in place.
+    const four = source(file, { shift: 4 });
+    const m4 = await (await openSafetensors(four.src)).readTensor('m');
+    expect(m4.data.buffer).toBe(four.returned.at(-1)!.buffer);
+    expect(m4.data.byteOffset).toBe(4);
   });
   it('refuses ranges outside the tensor and tensors not in the file', async () => {
     const { src, reads } = source(file);
@@ -322,6 +335,12 @@ describe('openSafetensors (positioned reads)', () => {
     }
     expect(reads.length).toBe(n);
     expect((await st.readElements('m', 6, 0)).data.length).toBe(0);
+    // 'h' does not start at offset 0 of the buffer: its element count is (end − begin) / 2.
+    expect(st.info.h.begin).toBeGreaterThan(0);
+    await rejected(RangeError, st.readElements('h', 2, 2));
+    const h = await st.readTensor('h');
+    expect(h.shape).toEqual([3]);
+    expect(Array.from(h.data as Uint16Array)).toEqual([0x3c00, 0x4000, 0xc000]);
     for (const p of [st.readTensor('nope'), st.readElements('nope', 0, 0)]) {
       const e = await rejected(SafetensorsError, p);
       expect(e.kind).toBe('tensor-info');
@@ -412,6 +431,10 @@ describe('float conversions', () => {
     expect(float32ToF16Bits(65520)).toBe(0x7c00); // halfway to 2^16 rounds up to Inf
     expect(float32ToF16Bits(65519)).toBe(0x7bff);
     expect(float32ToF16Bits(1e6)).toBe(0x7c00);
+    // 2^16 ≤ v < 2^17 has half exponent 31 exactly: Inf, not a NaN pattern.
+    expect(float32ToF16Bits(70000)).toBe(0x7c00);
+    expect(float32ToF16Bits(-131071)).toBe(0xfc00);
+    expect(float32ToF16Bits(65536)).toBe(0x7c00);
     expect(float32ToF16Bits(-Infinity)).toBe(0xfc00);
     expect(float32ToF16Bits(NaN) & 0x7fff).toBe(0x7e00);
     // 1 + 2^-11 is halfway between 1 and 1 + 2^-10: to even (1); 1 + 3·2^-11 → 1 + 2·2^-10.
@@ -426,6 +449,11 @@ describe('float conversions', () => {
     expect(float32ToF16Bits(3 * 2 ** -25)).toBe(0x0002); // 1.5 ulp: tie to even
     expect(float32ToF16Bits(5 * 2 ** -25)).toBe(0x0002); // 2.5 ulp: tie to even
     expect(float32ToF16Bits(-(2 ** -26))).toBe(0x8000);
+    // Far below: the shift would pass 32 bits (JS shifts wrap), so these must be cut off first.
+    expect(float32ToF16Bits(1e-10)).toBe(0x0000);
+    expect(float32ToF16Bits(2 ** -40)).toBe(0x0000);
+    expect(float32ToF16Bits(-1e-30)).toBe(0x8000);
+    expect(float32ToF16Bits(2 ** -30)).toBe(0x0000);
     expect(float32ToF16Bits(2 ** -14)).toBe(0x0400); // smallest normal
     expect(float32ToF16Bits(2 ** -14 - 2 ** -24)).toBe(0x03ff); // largest subnormal
     expect(float32ToF16Bits(2 ** -15)).toBe(0x0200);
@@ -454,6 +482,10 @@ describe('float conversions', () => {
     // A NaN whose payload sits only in the low 16 bits must stay NaN (not become Inf).
     const lowNan = new Float32Array(new Uint32Array([0x7f800001]).buffer)[0];
     expect(float32ToBf16Bits(lowNan)).toBe(0x7fc0);
+    // All mantissa bits set: rounding would carry out of the sign bit (-0) if NaN were not handled first.
+    const fullNan = new Float32Array(new Uint32Array([0x7fffffff]).buffer)[0];
+    const b = float32ToBf16Bits(fullNan);
+    expect((b & 0x7f80) === 0x7f80 && (b & 0x7f) !== 0).toBe(true);
     expect(Array.from(bf16ToFloat32(Uint16Array.from([0x3f80, 0xc049, 0x0001])))).toEqual([1, -3.140625, 2 ** -133]);
   });
   it('firstNonFinite', () => {
