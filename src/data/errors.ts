@@ -15,6 +15,7 @@ export type DataErrorCode =
   | 'vocab-missing-chars' // a synthetic task's characters are not all in the given vocabulary
   | 'split-empty' // a synthetic task could not draw an example for a split
   | 'unknown-task' // a task name that is neither a corpus nor a synthetic task
+  | 'file-not-kept' // a task naming the user's own file ('file:…') when that file is no longer at hand
   | 'unknown-corpus' // a corpus name not in public/data/index.json
   | 'corpus-mismatch' // a loaded corpus file that does not match its index entry
   | 'bad-index'; // public/data/index.json that does not have the required shape

@@ -68,7 +68,7 @@ export function symbolsFor(vocab: Vocab): SyntheticSymbols | null {
  *  the default symbols when it has those the task uses, else with the punctuation it has;
  *  BPE writes any string (the data layer refuses what does not fit). */
 export function syntheticFor(name: string, b: Pick<TaskBase, 'tokenizer' | 'vocab'>): SyntheticTask {
-  if (!isSyntheticName(name)) throw new Error(`'${name}' is not a synthetic task`);
+  if (!isSyntheticName(name)) throw new DataError('unknown-task', `'${name}' is not a synthetic task`, { name });
   if (b.vocab) {
     // The default symbols where the vocabulary has the ones this task writes (reverse needs
     // no '+'), else the vocabulary's own punctuation for every symbol.
@@ -78,7 +78,7 @@ export function syntheticFor(name: string, b: Pick<TaskBase, 'tokenizer' | 'voca
       if (!(e instanceof DataError && e.code === 'vocab-missing-chars')) throw e;
     }
     const symbols = symbolsFor(b.vocab);
-    if (!symbols) throw new Error(`the base model's vocabulary lacks the punctuation the synthetic task '${name}' needs`);
+    if (!symbols) throw new DataError('vocab-missing-chars', `the base model's vocabulary lacks the punctuation the synthetic task '${name}' needs`, { task: name });
     return syntheticTask(name, { tokenizer: b.vocab, symbols });
   }
   return syntheticTask(name, { tokenizer: b.tokenizer });
@@ -121,7 +121,7 @@ export async function taskFor(base: TaskBase, s: TaskSettings, o: TaskOptions = 
     const t = o.ownText;
     task = 'bytes' in t ? textTaskFromBytes(t.bytes, t.name, { tokenizer: base.tokenizer, seed: s.seed }) : new TextTask(t.name, t.text, { tokenizer: base.tokenizer, seed: s.seed });
   } else {
-    if (isOwnFileTask(s.task)) throw new Error(`the task '${s.task}' is your own file: pick or drop it again (files are not kept between visits)`);
+    if (isOwnFileTask(s.task)) throw new DataError('file-not-kept', `the task '${s.task}' is your own file: pick or drop it again (files are not kept between visits)`, { name: s.task });
     const key = `${base.fingerprint ?? ''}|${s.task}|${s.seed}`;
     const hit = o.cache?.get(key);
     if (hit) task = hit;
@@ -130,6 +130,8 @@ export async function taskFor(base: TaskBase, s: TaskSettings, o: TaskOptions = 
       o.cache?.set(key, task);
     }
   }
-  if (T > task.maxSeqLen) throw new Error(`sequence length ${T} is longer than the task '${o.ownText?.name ?? s.task}' allows (at most ${task.maxSeqLen}); lower the sequence length or use a longer text`);
+  if (T > task.maxSeqLen) {
+    throw new DataError('too-short', `sequence length ${T} is longer than the task '${o.ownText?.name ?? s.task}' allows (at most ${task.maxSeqLen}); lower the sequence length or use a longer text`, { seqLen: T, max: task.maxSeqLen });
+  }
   return task;
 }
