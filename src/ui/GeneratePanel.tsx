@@ -2,9 +2,10 @@
 // finished run) continue the same prompt with the same seeded sampling, so any difference
 // comes from the adaptation. Text streams in character by character from the engine worker.
 import { useId, useState } from 'react';
-import { lastAdaptedRun } from './experiments/logic';
+import { generateText } from './experiments/generation';
+import { DEFAULT_GENERATE, lastAdaptedRun, type GenerateForm } from './experiments/logic';
 import { TextNumber } from './experiments/parts';
-import { DEFAULT_GENERATE, generateText, useExperiments, type GenerateForm } from './experiments/state';
+import { useExperiments } from './experiments/state';
 import './experiments/experiments.css';
 import { activeRun, useApp } from './store';
 import { isActive } from './runs';

@@ -11,7 +11,8 @@ import { isActive } from '../runs';
 import { overfitPoints } from '../../experiments/approx_points';
 import { APPROX_LABELS, approxExportRows, TINY_APPROX, type ApproxForm } from './logic';
 import { CheckGroup, Errors, JobProgress, TextNumber, useSwapFocus } from './parts';
-import { isBusy, startApprox, stopJob, useExperiments } from './state';
+import { startApprox, stopJob } from './jobs';
+import { isBusy, useExperiments } from './state';
 
 const MAPS: readonly (readonly [FeatureMapName, string])[] = [
   ['elu1', 'ELU+1'],

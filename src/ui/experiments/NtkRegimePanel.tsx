@@ -11,7 +11,8 @@ import { activeRun, useApp } from '../store';
 import { isActive } from '../runs';
 import { NTK_LABELS, ntkChartData, ntkExportRows, TINY_NTK, type NtkForm } from './logic';
 import { CheckGroup, Errors, JobProgress, TextNumber, useSwapFocus } from './parts';
-import { isBusy, startNtk, stopJob, useExperiments } from './state';
+import { startNtk, stopJob } from './jobs';
+import { isBusy, useExperiments } from './state';
 
 const SCALINGS: readonly (readonly [Scaling, string])[] = [
   ['ntk', 'NTK scaling (values √m larger, step η·m)'],

@@ -4,7 +4,8 @@
 import { useRef } from 'react';
 import { useApp } from '../store';
 import { useSwapFocus } from './parts';
-import { startSweep, stopSweep, useExperiments } from './state';
+import { useExperiments } from './state';
+import { startSweep, stopSweep } from './sweep';
 import { sweepLengths } from './logic';
 
 export function SweepPanel() {

@@ -8,7 +8,7 @@ import { resolveNtkRegimeConfig, type NtkRegimePoint } from '../../experiments/n
 import { defaultConfig } from '../../train/config';
 import { newRun, type RunRecord } from '../runs';
 import { freshSeed, Rng } from '../../util/rng';
-import { approxConfigOf, approxExportRows, etaMs, lastAdaptedRun, ntkChartData, ntkConfigOf, ntkExportRows, parseIntList, sweepLengths, TINY_APPROX, TINY_NTK } from './logic';
+import { approxConfigOf, approxExportRows, DEFAULT_GENERATE, etaMs, generateSettingsOf, lastAdaptedRun, ntkChartData, ntkConfigOf, ntkExportRows, parseIntList, sweepLengths, TINY_APPROX, TINY_NTK } from './logic';
 
 const seed = freshSeed();
 
@@ -160,5 +160,22 @@ describe('the last adapted model', () => {
     // An imported adapter has an evaluation but no training steps.
     const imported = { ...run('imp', 'done', {}, false), evals: [{ step: 0, val: 2, acc: null, mass: null }] };
     expect(lastAdaptedRun([a, imported])?.id).toBe('imp');
+  });
+});
+
+describe('generation form', () => {
+  it('the defaults read as numbers; each bad field is refused by its name', () => {
+    expect(generateSettingsOf(DEFAULT_GENERATE)).toEqual({ ok: true, value: { maxNewTokens: 40, temperature: 0.8, topK: 0, seed: 1 } });
+    const refused = (patch: Partial<typeof DEFAULT_GENERATE>) => {
+      const r = generateSettingsOf({ ...DEFAULT_GENERATE, ...patch });
+      return r.ok ? null : r.errors;
+    };
+    expect(refused({ prompt: '' })?.[0]).toMatch(/^Prompt:/);
+    for (const maxNewTokens of ['', '0', '1001', '2.5']) expect(refused({ maxNewTokens })?.[0]).toMatch(/^Characters to generate:/);
+    for (const temperature of ['-0.1', '101', 'x']) expect(refused({ temperature })?.[0]).toMatch(/^Temperature:/);
+    for (const topK of ['-1', '1.5']) expect(refused({ topK })?.[0]).toMatch(/^Top-k:/);
+    for (const seed of ['-1', String(2 ** 32)]) expect(refused({ seed })?.[0]).toMatch(/^Random draw:/);
+    // Edges that are allowed.
+    expect(refused({ maxNewTokens: '1000', temperature: '0', topK: '5', seed: String(2 ** 32 - 1) })).toBeNull();
   });
 });

@@ -1,7 +1,8 @@
 // Pure rules of the experiment panels (no React, no worker; tested in Node): the tiny
 // defaults that finish quickly on a software GPU, reading the panels' text fields into
 // experiment settings with messages that name the field, the prefix lengths of a sweep,
-// the time left, and the points reshaped for the charts and for export.
+// the time left, the points reshaped for the charts and for export, and the generation
+// panel's sampling settings and which run it compares with the base.
 import type { ApproxConfig, ApproxMethod } from '../../experiments/approx_config';
 import type { ApproxPoint } from '../../experiments/approx_error';
 import type { NtkRegimeConfig, NtkRegimePoint, Scaling } from '../../experiments/ntk_regime';
@@ -219,6 +220,40 @@ export function sweepLengths(max: number): number[] {
 }
 
 // ------------------------------------------------------------------ generation
+
+/** The generation panel's fields (strings as typed). */
+export interface GenerateForm {
+  prompt: string;
+  maxNewTokens: string;
+  temperature: string;
+  topK: string;
+  seed: string;
+}
+
+export const DEFAULT_GENERATE: Readonly<GenerateForm> = Object.freeze({ prompt: 'Call me ', maxNewTokens: '40', temperature: '0.8', topK: '0', seed: '1' });
+
+export interface GenerateSettings {
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  seed: number;
+}
+
+/** The form as sampling settings, or the first field that is out of range. */
+export function generateSettingsOf(f: GenerateForm): Parsed<GenerateSettings> {
+  const num = (raw: string) => (raw.trim() === '' ? NaN : Number(raw));
+  const maxNewTokens = num(f.maxNewTokens);
+  const temperature = num(f.temperature);
+  const topK = num(f.topK);
+  const seed = num(f.seed);
+  const refuse = (error: string): Parsed<GenerateSettings> => ({ ok: false, errors: [error] });
+  if (f.prompt.length === 0) return refuse('Prompt: type some text for the models to continue');
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1 || maxNewTokens > 1000) return refuse('Characters to generate: a whole number from 1 to 1000');
+  if (!Number.isFinite(temperature) || temperature < 0 || temperature > 100) return refuse('Temperature: a number from 0 (always the likeliest character) to 100');
+  if (!Number.isInteger(topK) || topK < 0) return refuse('Top-k: a whole number, 0 for all characters');
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) return refuse('Random draw: a whole number ≥ 0');
+  return { ok: true, value: { maxNewTokens, temperature, topK, seed } };
+}
 
 /** The adapted model to compare with the base: the newest run that finished (or was
  *  stopped) and recorded metrics (notes in the runs list, such as a base-model change,
