@@ -5,7 +5,10 @@
 //
 //   npx tsx scripts/seed-sweep.ts <kernel> [N=20] [--cpu-only] [--check <substring>]
 //   PREFIX_LAB_DRIVER=swiftshader|lavapipe picks the driver, as for the tests.
+//   <kernel> is a check file's name (attention_decode covers the decode kernels, append
+//   included: `attention_decode N --check append` runs that check alone).
 import { randomInt } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { formatOutcome, runCheck, type KernelCheck } from '../src/kernels/check';
 import { createNodeGpu } from '../src/gpu/node';
 import type { Gpu } from '../src/gpu/runtime';
@@ -13,9 +16,15 @@ import type { Gpu } from '../src/gpu/runtime';
 async function main() {
   const args = process.argv.slice(2);
   const kernel = args[0];
-  if (!kernel || kernel === '--help' || kernel === '-h') {
-    console.log('usage: npx tsx scripts/seed-sweep.ts <kernel> [N=20] [--cpu-only] [--check <substring>]');
-    process.exit(kernel ? 0 : 2);
+  // Every kernel with a check file, named as the tests' KERNEL=… names them.
+  const kernels = readdirSync(new URL('../src/kernels/', import.meta.url))
+    .filter((f) => f.endsWith('.check.ts'))
+    .map((f) => f.slice(0, -'.check.ts'.length))
+    .sort();
+  if (!kernel || kernel === '--help' || kernel === '-h' || !kernels.includes(kernel)) {
+    if (kernel && !kernel.startsWith('-')) console.error(`no checks for kernel "${kernel}" (no src/kernels/${kernel}.check.ts)`);
+    console.log(`usage: npx tsx scripts/seed-sweep.ts <kernel> [N=20] [--cpu-only] [--check <substring>]\nkernels: ${kernels.join(', ')}`);
+    process.exit(kernel === '--help' || kernel === '-h' ? 0 : 2);
   }
   const n = Number(args[1] && !args[1].startsWith('--') ? args[1] : 20);
   const cpuOnly = args.includes('--cpu-only');
@@ -30,11 +39,15 @@ async function main() {
   const worst = new Map<string, number>(checks.map((c) => [c.name, 0]));
   // And per output (a metric's first word: "dx", "y", …), to see which bound is closest.
   const worstOutput = new Map<string, number>();
+  // Time per check, to see where a sweep's seconds go.
+  const seconds = new Map<string, number>(checks.map((c) => [c.name, 0]));
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
     const seed = randomInt(0, 2 ** 32 - 1) >>> 0;
     for (const c of checks) {
+      const started = performance.now();
       const o = await runCheck(c, c.gpu ? gpu : null, seed);
+      seconds.set(c.name, seconds.get(c.name)! + (performance.now() - started) / 1000);
       // A bound of 0 (bitwise equality) counts as 0 when met, Infinity when not.
       for (const m of o.metrics) {
         const ratio = m.bound > 0 ? m.err / m.bound : m.err === 0 ? 0 : Infinity;
@@ -54,7 +67,7 @@ async function main() {
   for (const c of checks) {
     const f = fails.get(c.name)!;
     total += f.length;
-    console.log(`  ${f.length}/${n} failed, worst err/bound ${worst.get(c.name)!.toExponential(2)}: ${c.name}${f.length ? ` (seeds ${f.join(', ')})` : ''}`);
+    console.log(`  ${f.length}/${n} failed, worst err/bound ${worst.get(c.name)!.toExponential(2)}, ${seconds.get(c.name)!.toFixed(0)} s: ${c.name}${f.length ? ` (seeds ${f.join(', ')})` : ''}`);
   }
   console.log(`  worst err/bound per output: ${[...worstOutput].map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')}`);
   process.exit(total === 0 ? 0 : 1);
