@@ -2,7 +2,7 @@ import type { Gpu, Tensor } from '../gpu/runtime';
 import type { Rng } from '../util/rng';
 import { compare, dot, fdCheck, maxAbsErr, poisoned, roundF32, type KernelCheck, type Metric } from './check';
 import { prefixAttentionBackward, prefixAttentionForward, type PrefixAttentionOptions } from './prefix_attention';
-import { prefixAttentionBackwardRef, prefixAttentionRef, type PrefixAttentionInputs } from './prefix_attention.ref';
+import { prefixAttentionBackwardRef, prefixAttentionRef, type PrefixAttentionDims, type PrefixAttentionInputs } from './prefix_attention.ref';
 
 // Bounds (‖gpu − ref‖/‖ref‖; float32 kernels vs the float64 reference on the same float32
 // inputs):
@@ -113,14 +113,14 @@ async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
  * relative error fails by chance where lse ≈ 0 (L = 1, m = 0: lse is one score, a dot
  * product that can cancel; seen at 7.5e-5, seed 2761088733).
  */
-function lseScale(x: Inputs, c: Case): Float64Array {
+export function lseScale(x: Pick<PrefixAttentionInputs, 'q' | 'k' | 'pk'>, c: PrefixAttentionDims): Float64Array {
   const { B, H, L, d, m } = c;
   const sc = c.scale ?? 1 / Math.sqrt(d);
   const out = new Float64Array(B * H * L);
   for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < L; i++) {
     const qo = ((b * H + h) * L + i) * d;
     let worst = 0;
-    const visit = (keys: Float64Array, off: number) => {
+    const visit = (keys: ArrayLike<number>, off: number) => {
       let a = 0;
       for (let e = 0; e < d; e++) a += Math.abs(x.q[qo + e] * keys[off + e]);
       worst = Math.max(worst, sc * a);
@@ -133,7 +133,7 @@ function lseScale(x: Inputs, c: Case): Float64Array {
 }
 
 /** ‖got − ref‖ / ‖scale‖ (Infinity on a non-finite value). */
-function lseMetric(what: string, got: ArrayLike<number>, ref: ArrayLike<number>, scale: ArrayLike<number>, bound: number): Metric {
+export function lseMetric(what: string, got: ArrayLike<number>, ref: ArrayLike<number>, scale: ArrayLike<number>, bound: number): Metric {
   let num = 0, den = 0;
   for (let i = 0; i < ref.length; i++) {
     num += Number.isFinite(got[i]) ? (got[i] - ref[i]) ** 2 : Infinity;
