@@ -25,15 +25,8 @@ struct Params { n: u32, v: u32, ignore_index: i32, scale: f32 }
 // Threads per row: a power of two (tree reductions), chosen by the wrapper from V so that
 // small vocabularies do not leave most of a 256-wide group idle.
 override WG: u32 = 256u;
-var<workgroup> red: array<f32, WG>;
-
-const LOWEST: f32 = -3.4028234663852886e38;
-
-// A quiet NaN built at run time (a constant NaN is a WGSL compile error).
-fn nan() -> f32 {
-  var bits = 0x7fc00000u;
-  return bitcast<f32>(bits);
-}
+#include "workgroup_reduce" // wg_max, wg_sum over `red`
+#include "crossentropy_row" // LOWEST, the loss and gradient element, their ignore / NaN rules
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -45,40 +38,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = row * p.v;
   let t = targets[row];
   let ignored = t == p.ignore_index;
-  let valid = t >= 0 && u32(t) < p.v;
+  let valid = xent_target_valid(t, p.v);
 
-  // Pass 1: row max.
+  // Pass 1: row max. (The strided loops read this shader's buffer, so they stay here:
+  // WGSL cannot pass a storage buffer to a function.)
   var mx = LOWEST;
   for (var j = tid; j < p.v; j += WG) { mx = max(mx, logits[base + j]); }
-  red[tid] = mx;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) { red[tid] = max(red[tid], red[tid + s]); }
-    workgroupBarrier();
-  }
-  mx = red[0];
-  // Everyone has read red[0] before pass 2 overwrites it.
-  workgroupBarrier();
+  mx = wg_max(mx, tid);
 
   // Pass 2: Σ e^{x−max} (≥ 1: the max element contributes 1).
   var sum = 0.0;
   for (var j = tid; j < p.v; j += WG) { sum += exp(logits[base + j] - mx); }
   var xt = 0.0;
   if (valid) { xt = logits[base + u32(t)]; }
-  red[tid] = sum;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) { red[tid] += red[tid + s]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
+  let total = wg_sum(sum, tid);
 
-  if (tid == 0u) {
-    // Both terms are ≥ 0 ((max − x_t) and log(total ≥ 1)), so the sum cannot cancel.
-    var loss = (mx - xt) + log(total);
-    if (ignored) { loss = 0.0; } else if (!valid) { loss = nan(); }
-    losses[row] = loss;
-  }
+  if (tid == 0u) { losses[row] = xent_loss(mx, xt, log(total), ignored, valid); }
 
 #if GRAD != none
   // In place, x_target (read above by every thread) must not be overwritten before all
@@ -88,16 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let k = p.scale / max(stats[1], 1.0);
   let inv = 1.0 / total;
   for (var j = tid; j < p.v; j += WG) {
-    var d = 0.0;
-    if (!ignored) {
-      if (valid) {
-        var y = exp(logits[base + j] - mx) * inv;
-        if (j == u32(t)) { y -= 1.0; }
-        d = y * k;
-      } else {
-        d = nan();
-      }
-    }
+    let d = xent_grad(exp(logits[base + j] - mx) * inv, j == u32(t), ignored, valid, k);
 #if GRAD == inplace
     logits[base + j] = d;
 #else

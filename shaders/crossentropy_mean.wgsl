@@ -9,17 +9,12 @@ struct Params { n: u32 }
 @group(0) @binding(2) var<storage, read_write> stats: array<f32>;
 
 const WG: u32 = 256u;
-var<workgroup> red: array<f32, WG>;
+#include "workgroup_reduce" // wg_sum over `red`
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) tid: u32) {
   var acc = 0.0;
   for (var i = tid; i < p.n; i += WG) { acc += losses[i]; }
-  red[tid] = acc;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) { red[tid] += red[tid + s]; }
-    workgroupBarrier();
-  }
-  if (tid == 0u) { stats[0] = red[0] / max(stats[1], 1.0); }
+  let total = wg_sum(acc, tid);
+  if (tid == 0u) { stats[0] = total / max(stats[1], 1.0); }
 }

@@ -10,12 +10,7 @@ struct Params { N: u32, nsub: u32, V: u32, ignore_index: i32 }
 @group(0) @binding(4) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(5) var<storage, read_write> losses: array<f32>;
 
-const LOWEST: f32 = -3.4028234663852886e38;
-
-fn nan() -> f32 {
-  var bits = 0x7fc00000u;
-  return bitcast<f32>(bits);
-}
+#include "crossentropy_row" // LOWEST, the loss and its ignore / NaN rules
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -32,9 +27,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let ls = log(s);
   lse[row] = m + ls;
   let t = targets[row];
-  var loss = 0.0;
-  if (t != p.ignore_index) {
-    if (t >= 0 && u32(t) < p.V) { loss = (m - zt[row]) + ls; } else { loss = nan(); }
-  }
-  losses[row] = loss;
+  let valid = xent_target_valid(t, p.V);
+  var z_target = 0.0;
+  if (valid) { z_target = zt[row]; } // written by the one block holding the target
+  losses[row] = xent_loss(m, z_target, ls, t == p.ignore_index, valid);
 }

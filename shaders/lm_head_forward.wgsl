@@ -5,7 +5,9 @@
 // scratch reused for the next one: the [N, V] logits never exist. lm_head_combine folds
 // the partials of a row in block order.
 // One workgroup per row, max-subtracted two passes with strided sums and a tree (as
-// crossentropy_fused), so the result is the same bits on every run.
+// crossentropy_fused, both from workgroup_reduce), so the result is the same bits on every
+// run. The strided loops stay written out here and there: they read different buffers,
+// and WGSL cannot pass a storage buffer to a function.
 struct Params { rc: u32, vc: u32, r0: u32, v0: u32, blk: u32, nblk: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> L: array<f32>;
@@ -15,9 +17,8 @@ struct Params { rc: u32, vc: u32, r0: u32, v0: u32, blk: u32, nblk: u32 }
 
 // Threads per row: a power of two chosen by the wrapper from vc.
 override WG: u32 = 256u;
-var<workgroup> red: array<f32, WG>;
-
-const LOWEST: f32 = -3.4028234663852886e38;
+#include "workgroup_reduce" // wg_max, wg_sum over `red`
+#include "crossentropy_row" // LOWEST
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -30,25 +31,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
   var mx = LOWEST;
   for (var j = tid; j < p.vc; j += WG) { mx = max(mx, L[base + j]); }
-  red[tid] = mx;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) { red[tid] = max(red[tid], red[tid + s]); }
-    workgroupBarrier();
-  }
-  mx = red[0];
-  workgroupBarrier(); // everyone has read red[0] before it is overwritten
+  mx = wg_max(mx, tid);
 
   var sum = 0.0;
   for (var j = tid; j < p.vc; j += WG) { sum += exp(L[base + j] - mx); }
-  red[tid] = sum;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (tid < s) { red[tid] += red[tid + s]; }
-    workgroupBarrier();
-  }
+  let total = wg_sum(sum, tid);
   if (tid == 0u) {
-    partial[row * p.nblk + p.blk] = vec2(mx, red[0]);
+    partial[row * p.nblk + p.blk] = vec2(mx, total);
     let t = targets[row];
     if (t >= 0 && u32(t) >= p.v0 && u32(t) - p.v0 < p.vc) { zt[row] = L[base + u32(t) - p.v0]; }
   }

@@ -12,11 +12,7 @@ struct Params { rc: u32, vc: u32, r0: u32, v0: u32, V: u32, ignore_index: i32, s
 @group(0) @binding(4) var<storage, read> stats: array<f32>;
 
 const WG: u32 = 256u;
-
-fn nan() -> f32 {
-  var bits = 0x7fc00000u;
-  return bitcast<f32>(bits);
-}
+#include "crossentropy_row" // the gradient element and its ignore / NaN rules
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -27,20 +23,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = i * p.vc;
   let t = targets[row];
   let ignored = t == p.ignore_index;
-  let valid = t >= 0 && u32(t) < p.V;
+  let valid = xent_target_valid(t, p.V);
   let l = lse[row];
   let k = p.scale / max(stats[1], 1.0);
   for (var j = tid; j < p.vc; j += WG) {
-    var d = 0.0;
-    if (!ignored) {
-      if (valid) {
-        d = exp(L[base + j] - l);
-        if (p.v0 + j == u32(t)) { d -= 1.0; }
-        d *= k;
-      } else {
-        d = nan();
-      }
-    }
-    L[base + j] = d;
+    L[base + j] = xent_grad(exp(L[base + j] - l), p.v0 + j == u32(t), ignored, valid, k);
   }
 }
