@@ -1,7 +1,7 @@
 import type { Gpu } from '../gpu/runtime';
 import type { Rng } from '../util/rng';
 import { compare, maxAbsErr, poisoned, roundF32, type KernelCheck, type Metric } from './check';
-import { attentionDecode, attentionDecodeAppend, attentionDecodeNtk, type DecodePath } from './attention_decode';
+import { attentionDecode, attentionDecodeAppend, attentionDecodeNtk, type DecodePath, ntkDecodeTerms } from './attention_decode';
 import { attentionDecodeAppendRef, attentionDecodeNtkRef, attentionDecodeRef, type DecodeRefDims } from './attention_decode.ref';
 import { featureDim } from './ntk_attention.ref';
 import type { FeatureMapName, KParam } from './ntk_types';
@@ -104,10 +104,13 @@ async function ntkCase(gpu: Gpu, rng: Rng, c: NtkCase): Promise<Metric[]> {
   const ref = attentionDecodeNtkRef({ q, kCache, vCache, z, kappa }, c);
   const adapter = s ? { za: up(gpu, [H, r, s], za, 'za'), zb: up(gpu, [H, s, d], zb, 'zb') } : { z: up(gpu, [H, r, d], z, 'z') };
   const t = { q: up(gpu, [H, n, d], q, 'q'), kCache: up(gpu, [H, Tmax, d], kCache, 'kc'), vCache: up(gpu, [H, Tmax, d], vCache, 'vc'), kappa: up(gpu, [H, r], kappa, 'kappa'), o: poisoned(gpu, [H, n, d], 'o') };
-  attentionDecodeNtk(gpu, { ...t, ...adapter }, { ...c, rank: s || undefined });
+  // The per-sequence terms, built into poisoned buffers, then the step that reads them.
+  const into = { z: s ? poisoned(gpu, [H, r, d], 'z (formed)') : null, kTilde: poisoned(gpu, [H, r], 'k~') };
+  const terms = ntkDecodeTerms(gpu, { kappa: t.kappa, ...adapter }, into, { H, d, featureMap: c.featureMap, kParam: c.kParam, rank: s || undefined });
+  attentionDecodeNtk(gpu, { ...t, ...terms }, c);
   const tag = `${c.featureMap}/${c.kParam}${s ? ` s=${s}` : ''} H=${H} n=${n} t=${c.t} Tmax=${Tmax} d=${d}`;
   const out = [{ what: `o ${tag}`, err: scaledErr(await gpu.read(t.o), ref.o, ref.oScale), bound: SCALED }];
-  gpu.release(...Object.values(t), ...Object.values(adapter));
+  gpu.release(...Object.values(t), ...Object.values(adapter), ...Object.values(into));
   return out;
 }
 

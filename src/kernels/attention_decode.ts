@@ -7,7 +7,10 @@
 //     [H, Tmax, d] at rows pos … pos+n−1 (the other rows are left as they are).
 //   attentionDecode(gpu, {q, kCache, vCache, pk, pv, o, lse}, {H, n, t, Tmax, d, m})
 //     → o [H, n, d], lse [H, n]: row i over the m prefix keys and cache rows 0 … t+i.
-//   attentionDecodeNtk(gpu, {q, kCache, vCache, z | za, zb, kappa, o}, {..., featureMap, kParam, rank})
+//   ntkDecodeTerms(gpu, {z | za, zb, kappa}, {z, kTilde}, {H, d, featureMap, kParam, rank})
+//     → Z [H, r, d] (the parameter, or Z_A·Z_B) and k̃ = f(κ) [H, r]: they depend on the
+//     adapter's parameters only, so a sequence builds them once and every step reads them.
+//   attentionDecodeNtk(gpu, {q, kCache, vCache, z, kTilde, o}, {..., featureMap})
 //     → o [H, n, d]: NTK-Attention, the sequence part above (m = 0) with φ(q)ᵀZ and
 //     φ(q)ᵀk̃ added to numerator and denominator by ntk_combine (the split path's per-row
 //     kernel, exact for either sign of the denominator in the forward).
@@ -40,9 +43,21 @@ export interface DecodeDims extends DecodeRefDims {
 
 export interface DecodeNtkDims extends Omit<DecodeDims, 'm'> {
   featureMap: FeatureMapName;
+}
+
+export interface NtkTermDims {
+  H: number;
+  d: number;
+  featureMap: FeatureMapName;
   kParam: KParam;
   /** Rank s of Z = Z_A·Z_B; 0 or undefined = full rank. */
   rank?: number;
+}
+
+/** One layer's NTK-Attention terms for decoding: Z [H, r, d] and k̃ [H, r]. */
+export interface NtkDecodeTerms {
+  z: Tensor;
+  kTilde: Tensor;
 }
 
 export interface DecodeTensors {
@@ -55,7 +70,7 @@ export interface DecodeTensors {
   lse: Tensor;
 }
 
-export interface DecodeNtkTensors extends NtkAdapterTensors {
+export interface DecodeNtkTensors extends NtkDecodeTerms {
   q: Tensor;
   kCache: Tensor;
   vCache: Tensor;
@@ -119,6 +134,33 @@ export function attentionDecode(gpu: Gpu, t: DecodeTensors, dims: DecodeDims) {
   record(gpu, t, dims);
 }
 
+/**
+ * k̃ = f(κ) into `into.kTilde` and, when low rank, Z = Z_A·Z_B into `into.z` (full rank:
+ * Z is the parameter itself, returned as it is; `into.z` may then be null).
+ */
+export function ntkDecodeTerms(gpu: Gpu, t: NtkAdapterTensors, into: { z: Tensor | null; kTilde: Tensor }, dims: NtkTermDims): NtkDecodeTerms {
+  const K = 'ntk_decode_terms';
+  const { H, d } = dims;
+  shapeCheck(isInt(H, 1) && isInt(d, 1) && d <= NTK_MAX_HEAD_DIM, K, `H, d must be integers ≥ 1, d ≤ ${NTK_MAX_HEAD_DIM} (got H=${H} d=${d})`);
+  const r = featureDim(dims.featureMap, d);
+  const s = dims.rank ?? 0;
+  size(K, t.kappa, 'kappa', H * r, `[H=${H},r=${r}]`);
+  size(K, into.kTilde, 'kTilde', H * r, `[H=${H},r=${r}]`);
+  shapeCheck(into.kTilde.buffer !== t.kappa.buffer, K, 'kTilde must not alias kappa');
+  ntkKTilde(gpu, t.kappa, into.kTilde, dims.kParam);
+  if (!s) {
+    shapeCheck(!!t.z, K, 'full rank needs z');
+    size(K, t.z!, 'z', H * r * d, `[H=${H},r=${r},d=${d}]`);
+    return { z: t.z!, kTilde: into.kTilde };
+  }
+  shapeCheck(!!t.za && !!t.zb && !!into.z, K, 'low rank needs za, zb and a z to write');
+  size(K, t.za!, 'za', H * r * s, `[H=${H},r=${r},s=${s}]`);
+  size(K, t.zb!, 'zb', H * s * d, `[H=${H},s=${s},d=${d}]`);
+  size(K, into.z!, 'z', H * r * d, `[H=${H},r=${r},d=${d}]`);
+  matmul(gpu, t.za!, t.zb!, into.z!, { M: r, K: s, N: d, batch: H });
+  return { z: into.z!, kTilde: into.kTilde };
+}
+
 export function attentionDecodeNtk(gpu: Gpu, t: DecodeNtkTensors, dims: DecodeNtkDims) {
   const K = 'attention_decode_ntk';
   checkDims(K, { ...dims, m: 0 }, NTK_MAX_HEAD_DIM);
@@ -126,35 +168,18 @@ export function attentionDecodeNtk(gpu: Gpu, t: DecodeNtkTensors, dims: DecodeNt
   checkCache(K, dims, past + n, t.kCache, t.vCache);
   const r = featureDim(dims.featureMap, d);
   for (const [name, x] of [['q', t.q], ['o', t.o]] as const) size(K, x, name, H * n * d, `[H=${H},n=${n},d=${d}]`);
-  size(K, t.kappa, 'kappa', H * r, `[H=${H},r=${r}]`);
-  const s = dims.rank ?? 0;
-  if (s) {
-    shapeCheck(!!t.za && !!t.zb, K, 'low rank needs za and zb');
-    size(K, t.za!, 'za', H * r * s, `[H=${H},r=${r},s=${s}]`);
-    size(K, t.zb!, 'zb', H * s * d, `[H=${H},s=${s},d=${d}]`);
-  } else {
-    shapeCheck(!!t.z, K, 'full rank needs z');
-    size(K, t.z!, 'z', H * r * d, `[H=${H},r=${r},d=${d}]`);
-  }
-  shapeCheck(![t.q, t.kCache, t.vCache, t.z, t.za, t.zb, t.kappa].some((x) => x?.buffer === t.o.buffer), K, 'o must not alias an input');
+  size(K, t.kTilde, 'kTilde', H * r, `[H=${H},r=${r}]`);
+  size(K, t.z, 'z', H * r * d, `[H=${H},r=${r},d=${d}]`);
+  shapeCheck(![t.q, t.kCache, t.vCache, t.z, t.kTilde].some((x) => x.buffer === t.o.buffer), K, 'o must not alias an input');
 
   const oseq = gpu.tensor([H, n, d], undefined, 'decode.o-seq');
   const lseq = gpu.tensor([H, n], undefined, 'decode.lse-seq');
   const none = gpu.tensor([1], undefined, 'decode.no-prefix');
   record(gpu, { q: t.q, kCache: t.kCache, vCache: t.vCache, pk: none, pv: none, o: oseq, lse: lseq }, { ...dims, m: 0 });
-  // Z (formed from the low-rank pair) and k̃ = f(κ): a few small dispatches per step.
-  let z = t.z!;
-  if (s) {
-    z = gpu.tensor([H, r, d], undefined, 'decode.ntk.Z (low rank)');
-    matmul(gpu, t.za!, t.zb!, z, { M: r, K: s, N: d, batch: H });
-  }
-  const kt = gpu.tensor([H, r], undefined, 'decode.ntk.k~');
-  ntkKTilde(gpu, t.kappa, kt, dims.kParam);
   const stats = gpu.tensor([H, n, 2], undefined, 'decode.ntk.stats'); // the backward's; unused here
   const kc = gpu.kernel({ shader: 'ntk_combine', constants: { FEATURE_MAP: MAP_ID[dims.featureMap] }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] });
   const g = Math.max(1, Math.ceil((H * n) / 64));
   const x = Math.min(g, 65535);
-  gpu.dispatch(kc, [t.q, oseq, lseq, z, kt, t.o, stats, none], [x, Math.ceil(g / x)], params().u32(1).u32(H).u32(n).u32(d).u32(r).u32(0));
-  gpu.release(oseq, lseq, none, kt, stats);
-  if (s) gpu.release(z);
+  gpu.dispatch(kc, [t.q, oseq, lseq, t.z, t.kTilde, t.o, stats, none], [x, Math.ceil(g / x)], params().u32(1).u32(H).u32(n).u32(d).u32(r).u32(0));
+  gpu.release(oseq, lseq, none, stats);
 }

@@ -78,6 +78,44 @@ describe('decodeStep (KV cache)', () => {
     });
   }
 
+  // Z and k̃ are built once per sequence (at position 0): a sequence decoded after the
+  // parameters change must use the new ones, not the terms of the sequence before.
+  for (const [name, adapter] of ADAPTERS.filter(([, a]) => a.method === 'ntk')) {
+    it(`${name}: a second sequence after a parameter update decodes with the new Z and κ (seed ${seed})`, async () => {
+      const model = build(adapter, seed);
+      const rng = new Rng(seed + 11);
+      const L = 6;
+      const V = cfg.vocabSize;
+      const seq = Array.from({ length: L }, () => rng.int(0, cfg.vocabSize - 1));
+      const all = gpu.tensor([1, L], Uint32Array.from(seq), 'tokens');
+      const prompt = gpu.tensor([3], Uint32Array.from(seq.slice(0, 3)), 'prompt');
+      const one = gpu.tensor([1], undefined, 'token');
+      const decode = async () => {
+        model.decodeStep(prompt, 0);
+        const got = [...(await gpu.read(model.logitsTensor()))];
+        for (let i = 3; i < L; i++) {
+          gpu.write(one, Uint32Array.of(seq[i]));
+          model.decodeStep(one, i);
+          got.push(...(await gpu.read(model.logitsTensor())));
+        }
+        return got;
+      };
+      const first = await decode();
+      // New adapter parameters in place (as an optimizer step would write them).
+      for (const [pname, t] of model.params) {
+        if (/ntk\.(Z|kappa)/.test(pname)) gpu.write(t, Float32Array.from({ length: t.numel }, () => rng.normal() * (/kappa/.test(pname) ? 1 : 0.3)));
+      }
+      model.forward(all, null, 1, L);
+      const full = (await gpu.read(model.logitsTensor())).subarray(2 * V);
+      const second = await decode();
+      expect(relErr(first, full), 'the update changed the logits').toBeGreaterThan(1e-2);
+      const err = relErr(second, full);
+      expect(err, `rel. err ${err.toExponential(2)}`).toBeLessThan(1e-4);
+      gpu.release(all, prompt, one);
+      model.destroy();
+    });
+  }
+
   it('refuses positions past the cache or the context, with clear messages', () => {
     const model = build({ method: 'none' }, 1);
     const one = gpu.tensor([1], Uint32Array.of(1), 'token');

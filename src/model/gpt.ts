@@ -23,9 +23,9 @@ import { permuteQkvBackward, permuteQkvForward, unpermuteBackward, unpermuteForw
 import { ntkAttentionBackward, ntkAttentionForward } from '../kernels/ntk_attention';
 import { prefixAttentionBackward, prefixAttentionForward } from '../kernels/prefix_attention';
 import { addInPlace } from '../kernels/residual';
-import { attentionDecode, attentionDecodeAppend, attentionDecodeNtk } from '../kernels/attention_decode';
+import { attentionDecode, attentionDecodeAppend, attentionDecodeNtk, ntkDecodeTerms } from '../kernels/attention_decode';
 import { KvCache } from './kv_cache';
-import { type AdapterSpec, type ModelConfig, type ParamSpec, adapterParamSpecs, baseParamSpecs } from './params';
+import { type AdapterSpec, type ModelConfig, type ParamSpec, adapterParamSpecs, baseParamSpecs, featureDimOf } from './params';
 
 interface LayerActs {
   ln1: Tensor; ln1Mean: Tensor; ln1Rstd: Tensor;
@@ -248,8 +248,8 @@ export class GptGpu {
    * logits of the last new position (logitsTensor(), [1, V]). pos = 0 starts a sequence
    * (the prompt in one step); then pos must be at most the positions cached (a smaller pos
    * rewinds). Equals forward() over tokens 0 … pos+n−1 up to float32 rounding. The cache
-   * holds what the parameters gave when it was written: after changing them, start again
-   * at 0. `capacity` (at most contextLength) sizes the cache when a sequence starts; it
+   * holds what the parameters gave when it was written (NTK-Attention's Z and k̃ too, built
+   * at position 0): after changing them, start again at 0. `capacity` (at most contextLength) sizes the cache when a sequence starts; it
    * is kept until releaseDecode() or destroy().
    */
   decodeStep(tokens: Tensor, pos: number, capacity = this.config.contextLength) {
@@ -259,11 +259,18 @@ export class GptGpu {
     const held = this.kv?.length ?? 0;
     if (!(Number.isInteger(pos) && pos >= 0 && pos <= held)) throw new GpuError('shape', `decodeStep at position ${pos}: only positions 0 … ${held - 1} are cached (start a sequence at 0)`);
     if (pos + n > cfg.contextLength) throw new GpuError('shape', `decodeStep: positions ${pos} … ${pos + n - 1} exceed the model context ${cfg.contextLength}; crop the sequence and start again at 0`);
+    const ntk = this.adapter.method === 'ntk' ? this.adapter : null;
     if (pos === 0) {
       const cap = Math.min(cfg.contextLength, Math.max(capacity, n));
       if (this.kv?.capacity !== cap) {
         this.kv?.destroy();
-        this.kv = new KvCache(gpu, cfg.nLayer, H, d, cap);
+        this.kv = new KvCache(gpu, { nLayer: cfg.nLayer, H, d, capacity: cap, ntk: ntk && { r: featureDimOf(ntk.featureMap, d), lowRank: ntk.rank > 0 } });
+      }
+      // NTK-Attention's Z and k̃ depend only on the parameters: built once per sequence (here,
+      // where a sequence starts, so parameters changed since the last one are picked up).
+      if (ntk) {
+        const dims = { H, d, featureMap: ntk.featureMap, kParam: ntk.kParam, rank: ntk.rank || undefined };
+        this.kv.ntkTerms = this.kv.ntkInto.map((into, l) => ntkDecodeTerms(gpu, this.ntkAdapter(l), into, dims));
       }
     }
     const kv = this.kv!;
@@ -279,9 +286,8 @@ export class GptGpu {
       const cache = { kCache: kv.k[l], vCache: kv.v[l] };
       attentionDecodeAppend(gpu, a.qkv, a.q, cache.kCache, cache.vCache, { H, n, d, Tmax: kv.capacity, pos });
       const dims = { H, n, t: pos, Tmax: kv.capacity, d };
-      if (this.adapter.method === 'ntk') {
-        const { featureMap, kParam, rank } = this.adapter;
-        attentionDecodeNtk(gpu, { q: a.q, ...cache, ...this.ntkAdapter(l), o: a.o }, { ...dims, featureMap, kParam, rank: rank || undefined });
+      if (ntk) {
+        attentionDecodeNtk(gpu, { q: a.q, ...cache, ...kv.ntkTerms[l], o: a.o }, { ...dims, featureMap: ntk.featureMap });
       } else {
         const pk = m > 0 ? P('prefix.key') : a.q; // m = 0: never read
         const pv = m > 0 ? P('prefix.value') : a.q;
