@@ -24,7 +24,7 @@ import { params } from '../gpu/params';
 import { cdiv, type Gpu, type Tensor } from '../gpu/runtime';
 import { crossEntropyCount, crossEntropyMean } from './crossentropy';
 import { MAX_GROUPS } from './grid';
-import { matmul } from './matmul';
+import { matmul, TRANSPOSE_B_MIN_M } from './matmul';
 
 export interface LmHeadShape {
   N: number;
@@ -80,16 +80,30 @@ const MAX_ROWS = 1 << 24;
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 const isCount = (v: number, min: number) => Number.isInteger(v) && v >= min;
 
+/** The device limits the head's blocks depend on. */
+export interface LmHeadLimits {
+  /** minStorageBufferOffsetAlignment (bytes). */
+  align: number;
+  /** maxStorageBufferBindingSize (bytes). */
+  maxBinding: number;
+}
+
+/** WebGPU's default limits: what an estimate from the config alone assumes. */
+export const DEFAULT_LM_HEAD_LIMITS: LmHeadLimits = { align: 256, maxBinding: 128 * 1024 * 1024 };
+
+function limitsOf(gpu: Gpu): LmHeadLimits {
+  return { align: gpu.device.limits.minStorageBufferOffsetAlignment, maxBinding: gpu.device.limits.maxStorageBufferBindingSize };
+}
+
 /** Smallest step in rows of C floats that keeps a view's start aligned. */
-function granule(gpu: Gpu, C: number): number {
-  const align = gpu.device.limits.minStorageBufferOffsetAlignment;
-  return align / gcd(align, C * 4);
+function granule(lim: LmHeadLimits, C: number): number {
+  return lim.align / gcd(lim.align, C * 4);
 }
 
 /** Vocabulary columns per bound wte range: within the binding limit, aligned, ≤ cap. */
-function chunkCols(gpu: Gpu, C: number, V: number, maxBindingBytes: number | undefined, cap = Infinity): number {
-  const limit = Math.min(gpu.device.limits.maxStorageBufferBindingSize, maxBindingBytes ?? Infinity);
-  const gran = granule(gpu, C);
+function chunkCols(lim: LmHeadLimits, C: number, V: number, maxBindingBytes: number | undefined, cap = Infinity): number {
+  const limit = Math.min(lim.maxBinding, maxBindingBytes ?? Infinity);
+  const gran = granule(lim, C);
   const cols = Math.floor(Math.min(Math.floor(limit / (C * 4)), cap) / gran) * gran;
   shapeCheck(cols >= 1, NAME, `a wte range of ${gran} rows of C = ${C} floats (the offset alignment) exceeds the binding limit of ${limit} bytes`);
   return Math.min(cols, V);
@@ -122,18 +136,31 @@ function tileDefines(C: number) {
 }
 
 /** Rows and vocabulary columns per logits block, and the blocks covering [N, V]. */
-function blocks(gpu: Gpu, o: LmHeadShape) {
+function blocks(lim: LmHeadLimits, o: LmHeadShape) {
   const { N, C, V } = o;
   const budget = o.scratchFloats ?? DEFAULT_SCRATCH;
-  const rgran = granule(gpu, C);
+  const rgran = granule(lim, C);
   // All rows while that leaves ≥ 2048 columns per block, else a multiple of the alignment
   // granule (x and dx are then bound by row range).
   const rc = N * 2048 <= budget ? N : Math.min(N, Math.max(rgran, Math.floor(budget / 2048 / rgran) * rgran));
   // ≤ MAX_BLOCK_COLS columns: on software adapters matmul copies the wte block transposed
   // (vc·C floats, 100 MB at 32768 x 768), and more, smaller blocks cost next to nothing.
-  const vc = chunkCols(gpu, C, V, o.maxBindingBytes, Math.max(1, Math.min(MAX_BLOCK_COLS, Math.floor(budget / rc))));
+  const vc = chunkCols(lim, C, V, o.maxBindingBytes, Math.max(1, Math.min(MAX_BLOCK_COLS, Math.floor(budget / rc))));
   shapeCheck(rc <= MAX_GROUPS * MAX_GROUPS, NAME, `a block of ${rc} rows needs too many workgroups`);
   return { rc, vc, rows: ranges(N, rc), vocab: ranges(V, vc) };
+}
+
+/**
+ * Floats the head allocates beyond its inputs and outputs, at the forward's peak (the
+ * backward needs less: the block and the copy): the logits block, the per-row partials
+ * and target logits, and on software adapters the transposed copy of the wte block that
+ * matmul makes for A·Bᵀ when a block has ≥ TRANSPOSE_B_MIN_M rows (gpt2 at 128 rows: 8192
+ * columns × 768 = 25 MB). For memory estimates; lmHeadForward allocates exactly these.
+ */
+export function lmHeadScratchFloats(o: LmHeadShape, software: boolean, lim: LmHeadLimits = DEFAULT_LM_HEAD_LIMITS): { block: number; partials: number; transposed: number } {
+  const b = blocks(lim, o);
+  const copied = software && b.rc >= TRANSPOSE_B_MIN_M;
+  return { block: b.rc * b.vc, partials: o.N * b.vocab.length * 2 + o.N, transposed: copied ? b.vc * o.C : 0 };
 }
 
 /** One workgroup per block row: [x, y] with rows past 65535 folded into y. */
@@ -173,7 +200,7 @@ export function lmHeadForward(gpu: Gpu, t: LmHeadForwardTensors, o: LmHeadShape)
   shapeCheck(stats.numel >= 2, NAME, `stats must hold 2 floats {mean, count}, has ${stats.numel}`);
 
   crossEntropyCount(gpu, targets, stats, ignoreIndex);
-  const b = blocks(gpu, o);
+  const b = blocks(limitsOf(gpu), o);
   const nblk = b.vocab.length;
   const L = gpu.tensor([b.rc * b.vc], undefined, 'lm_head.block');
   const partial = gpu.tensor([N, nblk, 2], undefined, 'lm_head.partial');
@@ -199,6 +226,9 @@ export function lmHeadForward(gpu: Gpu, t: LmHeadForwardTensors, o: LmHeadShape)
  * dx = ∂(scale·mean loss)/∂x = g·wte and (unless null) dwte = gᵀ·x, where
  * g = (softmax(x·wteᵀ) − onehot(targets))·scale/count on counted rows and 0 on ignored
  * ones, rebuilt block by block from the forward's lse. Both are written, not accumulated.
+ * The logits are recomputed here on purpose: keeping them from the forward would hold
+ * N·V floats between the passes (gpt2 at B 8 × T 1024: 1.6 GB), the very tensor this head
+ * exists to avoid; recomputing costs one more 2·N·V·C product (a third of the backward).
  */
 export function lmHeadBackward(gpu: Gpu, t: LmHeadBackwardTensors, o: LmHeadBackwardShape) {
   const { x, wte, targets, lse, stats, dx, dwte } = t;
@@ -208,7 +238,7 @@ export function lmHeadBackward(gpu: Gpu, t: LmHeadBackwardTensors, o: LmHeadBack
   shapeCheck(stats.numel >= 2, NAME, `stats must hold 2 floats {mean, count}, has ${stats.numel}`);
   shapeCheck(dx.numel === N * C && dx.buffer !== x.buffer && dx.buffer !== wte.buffer, NAME, `dx must be a separate [N=${N}, C=${C}] tensor (got ${dx.numel} elements)`);
   shapeCheck(!dwte || (dwte.numel === V * C && dwte.buffer !== wte.buffer && dwte.buffer !== x.buffer && dwte.buffer !== dx.buffer), NAME, `dwte must be a separate [V=${V}, C=${C}] tensor (got ${dwte?.numel} elements)`);
-  const b = blocks(gpu, o);
+  const b = blocks(limitsOf(gpu), o);
   const L = gpu.tensor([b.rc * b.vc], undefined, 'lm_head.block');
   const k = gpu.kernel({ shader: 'lm_head_grad', bindings: ['uniform', 'rw', 'read', 'read', 'read'] });
   const ignoreIndex = o.ignoreIndex ?? -1;
@@ -247,7 +277,7 @@ export function lmHeadLogits(gpu: Gpu, x: Tensor, wte: Tensor, out: Tensor, o: L
   shapeCheck(wte.numel === V * C, NAME, `wte (${wte.label}) has ${wte.numel} elements, expected [V=${V}, C=${C}]`);
   shapeCheck(out.numel >= rows * V && out.buffer !== x.buffer && out.buffer !== wte.buffer, NAME, `out must be a separate tensor of ≥ ${rows}·${V} elements (got ${out.numel})`);
   shapeCheck(cdiv(rows, ROWS) <= MAX_GROUPS, NAME, `rows = ${rows} exceeds ${MAX_GROUPS * ROWS}`);
-  const chunks = ranges(V, chunkCols(gpu, C, V, o.maxBindingBytes));
+  const chunks = ranges(V, chunkCols(limitsOf(gpu), C, V, o.maxBindingBytes));
   const oneRow = rows === 1; // generation: a one-row tile instead of 8 rows' work
   const k = gpu.kernel({ shader: 'lm_head_logits', defines: { ...tileDefines(C), ONE_ROW: oneRow }, bindings: ['uniform', 'read', 'read', 'rw'] });
   for (const c of chunks) {

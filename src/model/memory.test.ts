@@ -34,6 +34,32 @@ describe('estimateMemory', () => {
   });
 });
 
+describe('the decode line (generation with the KV cache)', () => {
+  it("is 0 without generation, and for gpt2 at a full context holds 2 × 12 layers × 1024 × 768 floats of cache plus the step buffers", () => {
+    expect(estimateMemory(GPT2, { method: 'none' }, 1, 128, false).decode).toBe(0);
+    const e = estimateMemory(GPT2, { method: 'none' }, 1, 1, false, { generation: { promptTokens: 1000, maxNewTokens: 25 } });
+    const cache = 2 * 12 * 1024 * 768 * 4;
+    // Step buffers for the 1000-token prompt, per row: x0, wpe, ln1, qkv (3), q, o, att,
+    // resid2, ln2, fc (4), fcg (4), out, lnf = 21C; 3 LayerNorms' mean and rstd; lse (H).
+    const step = 1000 * (21 * 768 + 6 + 12) * 4;
+    expect(e.decode).toBe(cache + step + 50257 * 4 + 12); // logits [1, V] rounded up to 16 bytes
+    expect(e.total - estimateMemory(GPT2, { method: 'none' }, 1, 1, false).total).toBe(e.decode);
+  });
+  it('sizes the cache as generate() does and adds NTK terms per layer', () => {
+    const small = estimateMemory(GPT2, { method: 'none' }, 1, 1, false, { generation: { promptTokens: 8, maxNewTokens: 9 } });
+    expect(small.decode).toBeLessThan(2 * 12 * 17 * 768 * 4 + 8 * 800 * 768 * 4); // capacity 16, not 1024
+    const ntk = estimateMemory(GPT2, { method: 'ntk', featureMap: 'elu1', kParam: 'exp', rank: 4 }, 1, 1, false, { generation: { promptTokens: 8, maxNewTokens: 9 } });
+    // k̃ [12, 64] and the formed low-rank Z [12, 64, 64] per layer.
+    expect(ntk.decode - small.decode).toBe(12 * (12 * 64 + 12 * 64 * 64) * 4);
+  });
+  it('names the line when a generation does not fit', () => {
+    const dev = { maxBufferSize: 4 * GiB, maxStorageBufferBindingSize: 2 * GiB, budgetBytes: 0.55 * GiB };
+    const run = { adapter: { method: 'none' } as const, batch: 1, seqLen: 1, training: false };
+    expect(checkRunFits(GPT2, run, dev, 'gpt2')).toBeNull();
+    expect(checkRunFits(GPT2, { ...run, generation: { promptTokens: 1000, maxNewTokens: 24 } }, dev, 'gpt2')).toMatch(/KV cache and decode 1\d\d MB/);
+  });
+});
+
 describe('checkFits', () => {
   const roomy = { maxBufferSize: 4 * GiB, maxStorageBufferBindingSize: 2 * GiB, budgetBytes: 8 * GiB };
   it('lets gpt2 + LoRA at B 1 × T 128 fit in 8 GB', () => {

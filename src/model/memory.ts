@@ -2,11 +2,18 @@
 // GPT-2 that will not fit is refused with numbers instead of failing halfway through a
 // 500 MB upload. Mirrors what GptGpu allocates (gpt.ts: parameters, gradients and AdamW
 // moments of the trainable tensors, per-layer activations for one (B, T), the backward's
-// temporaries). The GPT-2 benchmark (src/bench/gpt2_shapes.ts) prints it beside the
-// runtime's measured peak: on a software adapter the peak is ~4% higher (gpt2, B 1 × T 128:
-// 628 MB measured, 605 MB estimated), from matmul's transposed copies of B (the LM head's
-// 8192-column wte block, 25 MB), which only software adapters make (src/kernels/matmul.ts).
-import { type AdapterSpec, type ModelConfig, adapterParamSpecs, baseParamSpecs, countParams } from './params';
+// temporaries, the LM head's scratch; for generation the KV cache and decode-step buffers
+// of kv_cache.ts). The GPT-2 benchmark (src/bench/gpt2_shapes.ts) prints it beside the
+// runtime's measured peak. The LM head's scratch includes the transposed copy of its wte
+// block that matmul makes for A·Bᵀ on software adapters only (src/kernels/matmul.ts; gpt2
+// at 128 rows: 8192 × 768 floats, 25 MB): counted unless `softwareAdapter: false`, since
+// an estimate from the config alone may not know the adapter (an upper bound elsewhere).
+// Not counted: matmul's smaller transposed copies of the backward's weights (4C·C floats at
+// most, transient while the head's block is not allocated) and buffers that a kernel holds
+// only within one call of a few kB (e.g. NTK decode's per-row scratch).
+import { lmHeadScratchFloats } from '../kernels/lm_head';
+import { layerShapes, stepShapes } from './kv_cache';
+import { type AdapterSpec, type ModelConfig, adapterParamSpecs, baseParamSpecs, countParams, featureDimOf } from './params';
 
 export interface MemoryEstimate {
   /** Every parameter tensor (base + adapter). */
@@ -17,6 +24,8 @@ export interface MemoryEstimate {
   activations: number;
   /** The backward's temporaries (freed after each step) and the LM head's scratch. */
   scratch: number;
+  /** Generation: the KV cache, NTK terms, decode-step buffers and the last row's logits (0 without `generation`). */
+  decode: number;
   total: number;
   /** The largest single tensor, which must fit one buffer (maxBufferSize). */
   largestTensor: { name: string; bytes: number };
@@ -24,6 +33,19 @@ export interface MemoryEstimate {
   largestActivationBytes: number;
   /** Tokens per batch (B·T) this estimate is for. */
   tokens: number;
+}
+
+/** Generation with the KV cache (model/generate.ts), as generate() is called. */
+export interface GenerationPlan {
+  promptTokens: number;
+  maxNewTokens: number;
+}
+
+export interface EstimateOptions {
+  /** Whether matmul's transposed copies (software adapters only) are counted. Default true. */
+  softwareAdapter?: boolean;
+  /** Adds the decode line for generating with these lengths. */
+  generation?: GenerationPlan;
 }
 
 const F = 4; // float32
@@ -37,10 +59,9 @@ export function trainableCount(c: ModelConfig, a: AdapterSpec): number {
 
 /**
  * Bytes for `model` (with adapter `a`) running batch B × sequence T; `training` adds the
- * gradients, moments and backward temporaries. `headScratchFloats` is what the LM head
- * needs beyond its inputs (chunked head: O(rows × vocabulary chunk), not B·T×V).
+ * gradients, moments and backward temporaries; `opts.generation` the decode line.
  */
-export function estimateMemory(c: ModelConfig, a: AdapterSpec, B: number, T: number, training: boolean, headScratchFloats = 0): MemoryEstimate {
+export function estimateMemory(c: ModelConfig, a: AdapterSpec, B: number, T: number, training: boolean, opts: EstimateOptions = {}): MemoryEstimate {
   const specs = [...baseParamSpecs(c), ...adapterParamSpecs(c, a)];
   let largest = { name: '', bytes: 0 };
   for (const s of specs) if (s.numel * F > largest.bytes) largest = { name: s.name, bytes: s.numel * F };
@@ -59,8 +80,36 @@ export function estimateMemory(c: ModelConfig, a: AdapterSpec, B: number, T: num
   // Backward (gpt.ts backward()): dresid, dlnf, dln, datt (4NC), dfc, dfcg (8NC), dqkv (3NC),
   // dO/dq/dk/dv (4NC) = 19NC, + LoRA's dt.
   const backward = training ? (19 * N * C + N * r) * F : 0;
-  const scratch = backward + headScratchFloats * F;
-  return { params, optimizer, activations, scratch, total: params + optimizer + activations + scratch, largestTensor: largest, largestActivationBytes: 4 * N * C * F, tokens: N };
+  const head = lmHeadScratchFloats({ N, C, V: c.vocabSize }, opts.softwareAdapter ?? true);
+  const scratch = backward + (head.block + head.partials + head.transposed) * F;
+  const decode = opts.generation ? decodeBytes(c, a, opts.generation) : 0;
+  return { params, optimizer, activations, scratch, decode, total: params + optimizer + activations + scratch + decode, largestTensor: largest, largestActivationBytes: 4 * N * C * F, tokens: N };
+}
+
+/** A buffer's bytes as Gpu.tensor allocates it (multiples of 16, at least 16). */
+function bufferBytes(shape: number[] | null): number {
+  if (!shape) return 0;
+  return Math.max(16, Math.ceil((shape.reduce((x, y) => x * y, 1) * F) / 16) * 16);
+}
+
+/**
+ * What generating with the KV cache holds at its peak, from kv_cache.ts's own shapes: every
+ * layer's keys, values (and NTK terms) for the cache's capacity, one set of step buffers
+ * for the longest step (the prompt; the whole window once it slides past the context), and
+ * the [1, V] logits. As generate() sizes them: capacity min(context, prompt + new − 1).
+ */
+export function decodeBytes(c: ModelConfig, a: AdapterSpec, g: GenerationPlan): number {
+  if (g.maxNewTokens < 1) return 0; // generate() returns before decoding
+  const ctx = c.contextLength;
+  const H = c.nHead;
+  const d = c.nEmbd / H;
+  const first = Math.min(g.promptTokens, ctx);
+  const capacity = Math.min(ctx, Math.max(first, g.promptTokens + g.maxNewTokens - 1));
+  const longest = g.promptTokens + g.maxNewTokens - 1 > ctx ? ctx : first;
+  const ntk = a.method === 'ntk' ? { r: featureDimOf(a.featureMap, d), lowRank: a.rank > 0 } : null;
+  const layer = Object.values(layerShapes({ nLayer: c.nLayer, H, d, capacity, ntk })).reduce((s, x) => s + bufferBytes(x), 0);
+  const step = Object.values(stepShapes(H, d, longest, a.method === 'lora' ? a.rank : 0)).reduce((s, x) => s + bufferBytes(x), 0);
+  return c.nLayer * layer + step + bufferBytes([1, c.vocabSize]);
 }
 
 /** "1.23 GB" style: powers of 1000, as browsers and the GPU vendors print them. */
@@ -99,7 +148,8 @@ export function checkFits(est: MemoryEstimate, dev: DeviceBudget, what: string):
   if (est.total > dev.budgetBytes) {
     return (
       `${what} needs about ${formatBytes(est.total)} of GPU memory (parameters ${formatBytes(est.params)}, ` +
-      `optimizer ${formatBytes(est.optimizer)}, activations ${formatBytes(est.activations)}, scratch ${formatBytes(est.scratch)}), ` +
+      `optimizer ${formatBytes(est.optimizer)}, activations ${formatBytes(est.activations)}, scratch ${formatBytes(est.scratch)}` +
+      `${est.decode ? `, KV cache and decode ${formatBytes(est.decode)}` : ''}), ` +
       `more than the ${formatBytes(dev.budgetBytes)} allowed: lower the batch size or sequence length, or pick an adapter instead of full fine-tuning`
     );
   }
@@ -114,6 +164,8 @@ export interface PlannedRun {
   seqLen: number;
   /** Training adds gradients, moments and the backward's temporaries; false: inference only. */
   training: boolean;
+  /** Generation with the KV cache adds its cache and step buffers. */
+  generation?: GenerationPlan;
 }
 
 /**
@@ -122,5 +174,5 @@ export interface PlannedRun {
  */
 export function checkRunFits(c: ModelConfig, run: PlannedRun, dev: DeviceBudget, what: string): string | null {
   const T = Math.min(run.seqLen, c.contextLength);
-  return checkFits(estimateMemory(c, run.adapter, run.batch, T, run.training), dev, `${what} (${run.training ? 'training' : 'inference'}, ${run.adapter.method}, batch ${run.batch} × sequence ${T})`);
+  return checkFits(estimateMemory(c, run.adapter, run.batch, T, run.training, { generation: run.generation }), dev, `${what} (${run.training ? 'training' : 'inference'}, ${run.adapter.method}, batch ${run.batch} × sequence ${T})`);
 }
