@@ -45,12 +45,13 @@ async function runCase(gpu: Gpu, tag: string, x: Float64Array, dy: Float64Array)
 }
 
 /**
- * The ends of the range, every run: x in [−20, −8], where s = σ(2u) goes subnormal, is
- * flushed or is 0 once e^{−2u} overflows (x ≈ −9.5, −10.4: y ~ 1e-37 or −0), and large
- * positive x, where s rounds to 1 and y = x. Fixed points at the thresholds, then draws.
+ * The ends of the range, every run: x in [−20, −8], where y falls from −3e-21 to ~1e-37
+ * at x = −10, s = σ(2u) goes subnormal below −10.00 (a driver may flush it) and is 0
+ * once e^{−2u} overflows below −10.06 (y = −0); and large positive x, where s rounds to 1
+ * and y = x. Fixed points at the thresholds, then draws.
  */
 function tails(rng: Rng): Float64Array {
-  const fixed = [-20, -10.5, -10.4, -10, -9.5, -9, -8, 0, 8, 10, 20, 40, 100, 1000];
+  const fixed = [-20, -10.5, -10.06, -10.03, -10, -9.5, -9, -8, 0, 8, 10, 20, 40, 100, 1000];
   const drawn = Array.from({ length: 50 }, (_, i) => (i % 2 ? rng.uniform(-20, -8) : rng.uniform(8, 40)));
   return roundF32([...fixed, ...drawn]);
 }

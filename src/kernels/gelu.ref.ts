@@ -35,8 +35,9 @@ export function geluBackwardRef(x: ArrayLike<number>, dy: ArrayLike<number>): Fl
 // sScale + (1 − s), not 1 − s. The products and the final sum then add their factors'
 // scales (g = s + 2v·s(1 − s)·u' cancels near x ≈ −0.75, GELU's minimum).
 //
-// Floors: s below float32's least normal 2⁻¹²⁶ (x ≲ −9.5) is subnormal, flushed to 0 by
-// some drivers, or 0 outright once e overflows (x ≲ −10.4): s is then off by up to 2⁻¹²⁶
+// Floors: s below float32's least normal 2⁻¹²⁶ (x < −10.00) is subnormal (WGSL lets a
+// driver flush it to 0; lavapipe keeps it), and 0 outright once e overflows (x < −10.06,
+// y = −0 on lavapipe against a reference ~−2e-38): s is then off by up to 2⁻¹²⁶
 // absolutely, whatever its size, so y is off by |v|·2⁻¹²⁶ and g by that times its
 // multipliers (each product of 2v·s·(1 − s)·u' may flush too). Differences up to the
 // floor are underflow, not error; the check counts them as equal.
