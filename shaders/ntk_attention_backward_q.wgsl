@@ -20,11 +20,6 @@ struct Params { B: u32, H: u32, L: u32, d: u32, r: u32, causal: u32, scale: f32,
 @group(0) @binding(9) var<storage, read_write> delta: array<f32>; // [B, H, L]
 @group(0) @binding(10) var<storage, read_write> dq: array<f32>;
 
-fn phi_at(t: u32, x: ptr<function, array<f32, 64>>, d: u32) -> f32 {
-  let ab = phi_reads(t, d);
-  return phi_value(t, d, (*x)[ab.x], (*x)[ab.y]);
-}
-
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let n = (wg.x + wg.y * nwg.x) * 64u + li;
@@ -65,15 +60,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   }
   // dΦ_t = w (Z_t·g − Δ k̃_t), pushed through φ's Jacobian one feature at a time.
   let w = exp(-ap) / D;
+  // taylor2: folded features (p.r = r'), whose dΦ is the pair's sum through the folded Z, k̃.
+  var ab = vec2<u32>(0u, 0u);
   for (var t = 0u; t < p.r; t++) {
     let zo = (h * p.r + t) * d;
     var zg = 0.0;
     for (var a = 0u; a < d; a++) { zg += z[zo + a] * gi[a]; }
     let dphi = w * (zg - dl * kt[h * p.r + t]);
-    let ab = phi_reads(t, d);
     let dphi_dx = phi_grads(t, d, x[ab.x], x[ab.y]);
     dx[ab.x] += dphi * dphi_dx.x;
     dx[ab.y] += dphi * dphi_dx.y;
+    ab = phi_next(t, ab, d);
   }
   for (var a = 0u; a < d; a++) {
     var r = dx[a];

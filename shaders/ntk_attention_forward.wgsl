@@ -1,7 +1,7 @@
 // NTK-Attention forward (docs/ntk-attention.md §6), one invocation per query row (b, h, i):
 //   o_i = (Σ_j M_ij e^{S_ij} v_j + φ(q_i)ᵀZ) / (Σ_j M_ij e^{S_ij} + φ(q_i)ᵀk̃),  S = c·QKᵀ.
-// φ(q_i) is computed on the fly one feature at a time (taylor2 has r = 1 + d + d²), so
-// nothing of size r is stored. Writes O, stats (a'_i, D_i) for backward and β_i.
+// φ(q_i) is computed on the fly one feature at a time (taylor2: the r' = 1 + d + d(d+1)/2
+// folded features, ntk_feature_map.wgsl), so nothing of size r is stored. Writes O, stats (a'_i, D_i) for backward and β_i.
 //
 // Stability: a_i is the row max over *unmasked* keys, and both parts are scaled by
 // e^{−a'} with a' = max(a_i, log φᵀk̃) when φᵀk̃ > 0. e^{−a'} is computed directly (never
@@ -17,17 +17,11 @@ struct Params { B: u32, H: u32, L: u32, d: u32, r: u32, causal: u32, scale: f32,
 @group(0) @binding(1) var<storage, read> q: array<f32>;
 @group(0) @binding(2) var<storage, read> k: array<f32>;
 @group(0) @binding(3) var<storage, read> v: array<f32>;
-@group(0) @binding(4) var<storage, read> z: array<f32>;   // [H, r, d]
-@group(0) @binding(5) var<storage, read> kt: array<f32>;  // k̃ [H, r]
+@group(0) @binding(4) var<storage, read> z: array<f32>;   // [H, r, d] (taylor2: folded, r = r')
+@group(0) @binding(5) var<storage, read> kt: array<f32>;  // k̃ [H, r] (taylor2: folded)
 @group(0) @binding(6) var<storage, read_write> o: array<f32>;
 @group(0) @binding(7) var<storage, read_write> stats: array<f32>; // [B, H, L, 2] = (a', D)
 @group(0) @binding(8) var<storage, read_write> beta: array<f32>;  // [B, H, L] (written if has_beta)
-
-// φ_t(x) for one feature index t; x is the row already loaded into private memory.
-fn phi_at(t: u32, x: ptr<function, array<f32, 64>>, d: u32) -> f32 {
-  let ab = phi_reads(t, d);
-  return phi_value(t, d, (*x)[ab.x], (*x)[ab.y]);
-}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -65,11 +59,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
   // Prefix part: φ(q)ᵀk̃ and φ(q)ᵀZ.
   var num: array<f32, 64>;
   var pz = 0.0;
+  var ab = vec2<u32>(0u, 0u); // feature t's reads (p.r: taylor2's folded count)
   for (var t = 0u; t < p.r; t++) {
-    let f = phi_at(t, &x, d);
+    let f = phi_value(t, d, x[ab.x], x[ab.y]);
     pz += f * kt[h * p.r + t];
     let zo = (h * p.r + t) * d;
     for (var a = 0u; a < d; a++) { num[a] += f * z[zo + a]; }
+    ab = phi_next(t, ab, d);
   }
   var ap = mx;
   if (pz > 0.0) { ap = max(mx, log(pz)); }

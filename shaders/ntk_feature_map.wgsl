@@ -25,6 +25,30 @@ fn phi_value(t: u32, d: u32, xa: f32, xb: f32) -> f32 {
   return xa * xb * inverseSqrt(2.0 * f32(d));
 }
 
+// taylor2's quadratic features are symmetric (φ_ab = φ_ba), so the per-row kernels fold each
+// pair into one feature: r' = 1 + d + d(d+1)/2 (a ≤ b, row-major), with Z's and k̃'s rows
+// (a,b) + (b,a) summed beforehand (ntk_taylor2_fold.wgsl) and dZ, dk̃ written to both. That
+// is 153 features instead of 273 at d = 16. phi_value and phi_grads are the same for a
+// folded feature; elu1 (r' = r) reads as before.
+// phi_next walks the folded features in order: from feature t's reads (feature 0's are
+// (0, 0)), the reads of feature t + 1.
+fn phi_next(t: u32, ab: vec2<u32>, d: u32) -> vec2<u32> {
+  if (FEATURE_MAP == 0u) { return vec2<u32>(t + 1u, t + 1u); }
+  if (t < d) { return vec2<u32>(t, t); }        // feature t + 1 ≤ d reads x[t]
+  if (t == d) { return vec2<u32>(0u, 0u); }     // the first quadratic feature, (0, 0)
+  if (ab.y + 1u < d) { return vec2<u32>(ab.x, ab.y + 1u); }
+  return vec2<u32>(ab.x + 1u, ab.x + 1u);
+}
+
+// The reads of folded feature t directly (a per-invocation feature: the (Z, k̃) kernels).
+fn phi_reads_folded(t: u32, d: u32) -> vec2<u32> {
+  if (FEATURE_MAP == 0u || t <= d) { return phi_reads(t, d); }
+  var e = t - 1u - d;
+  var a = 0u;
+  while (e >= d - a) { e -= d - a; a++; }
+  return vec2<u32>(a, a + e);
+}
+
 // ∂φ_t/∂x at the two entries phi_reads names: add .x at the first and .y at the second
 // (they may be the same entry: taylor2's x_a² gets 2·x_a/√(2d), elu1 gets .y = 0).
 fn phi_grads(t: u32, d: u32, xa: f32, xb: f32) -> vec2<f32> {

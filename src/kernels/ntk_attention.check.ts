@@ -2,9 +2,9 @@ import type { Gpu } from '../gpu/runtime';
 import type { FeatureMapName, KParam } from './ntk_types';
 import type { Rng } from '../util/rng';
 import { compare, dot, poisoned, relErr, roundF32, type KernelCheck, type Metric } from './check';
-import { ntkAttentionBackward, ntkAttentionForward, ntkFromPrefix, type NtkPath } from './ntk_attention';
+import { ntkAttentionBackward, ntkAttentionForward, ntkFromPrefix, ntkTaylor2Fold, type NtkPath } from './ntk_attention';
 import {
-  featureDim, ntkAttentionBackwardRef, ntkAttentionRef, ntkFromPrefixRef, phi, taylorPrefixAttentionRef, type NtkDims,
+  featureDim, foldedFeatureDim, ntkAttentionBackwardRef, ntkAttentionRef, ntkFromPrefixRef, phi, taylor2FoldRef, taylorPrefixAttentionRef, type NtkDims,
 } from './ntk_attention.ref';
 import { fdMetric } from './fd';
 import { scaledErr, U32 } from './scaled';
@@ -200,10 +200,44 @@ export const checks: KernelCheck[] = [
         // The fused kernels (path 'fused') where auto would take the split path.
         { B: 2, H: 2, L: rng.int(2, 9), d: rng.int(2, 6), featureMap: 'elu1', kParam: KPARAMS[rng.int(0, 2)], rank: 0, path: 'fused' },
         { B: 1, H: 2, L: rng.int(2, 7), d: 3, featureMap: 'elu1', kParam: 'softplus', rank: 2, causal: false, path: 'split' },
+        // taylor2 past d = 8: the folded features' walk over more rows of (a, b).
+        { B: 1, H: 1, L: rng.int(2, 5), d: rng.int(9, 13), featureMap: 'taylor2', kParam: 'exp', rank: 0 },
         // Split path across the prefix-attention kernel's 64-row tiles.
         { B: 1, H: 1, L: rng.int(65, 75), d: rng.int(3, 7), featureMap: 'elu1', kParam: 'exp', rank: 0 },
       ];
       for (const c of cases) out.push(...(await runCase(gpu!, rng, c)));
+      return out;
+    },
+  },
+  {
+    kernel: 'ntk_attention',
+    name: "taylor2's fold of Z and k̃ onto the symmetric features vs float64, and φᵀZ, φᵀk̃ unchanged by it",
+    gpu: true,
+    async run(gpu, rng) {
+      const out: Metric[] = [];
+      for (const d of [1, rng.int(2, 7), 16]) {
+        const H = rng.int(1, 3);
+        const r = featureDim('taylor2', d), rf = foldedFeatureDim('taylor2', d);
+        const z = roundF32(rng.normals(H * r * d)), kt = roundF32(rng.normals(H * r));
+        const ref = taylor2FoldRef(z, kt, H, d);
+        // The folded features are φ's entries (a, b) with a ≤ b: φ_fᵀZ_f = φᵀZ per head.
+        const x = rng.normals(d);
+        const f = phi('taylor2', x);
+        const folded = [...f.slice(0, 1 + d)];
+        for (let a = 0; a < d; a++) for (let b = a; b < d; b++) folded.push(f[1 + d + a * d + b]);
+        for (let h = 0; h < H; h++) {
+          const want = Array.from({ length: d + 1 }, (_, c) => c < d ? dot(f, Array.from({ length: r }, (_, t) => z[(h * r + t) * d + c])) : dot(f, kt.subarray(h * r, (h + 1) * r)));
+          const got = Array.from({ length: d + 1 }, (_, c) => c < d ? dot(folded, Array.from({ length: rf }, (_, t) => ref.zf[(h * rf + t) * d + c])) : dot(folded, ref.ktf.subarray(h * rf, (h + 1) * rf)));
+          out.push(compare(`reference φ_fᵀ[Z_f, k̃_f] = φᵀ[Z, k̃] d=${d} h=${h}`, got, want, 1e-12));
+        }
+        const T = (a: ArrayLike<number>, shape: number[]) => gpu!.tensor(shape, Float32Array.from(a));
+        const tz = T(z, [H, r, d]), tkt = T(kt, [H, r]);
+        const zf = poisoned(gpu!, [H, rf, d]), ktf = poisoned(gpu!, [H, rf]);
+        ntkTaylor2Fold(gpu!, tz, tkt, zf, ktf, { H, d });
+        // One float32 addition of two float32 values: within half an ulp of the float64 sum.
+        out.push(compare(`fold Z H=${H} d=${d}`, await gpu!.read(zf), ref.zf, 1e-7), compare(`fold k~ H=${H} d=${d}`, await gpu!.read(ktf), ref.ktf, 1e-7));
+        gpu!.release(tz, tkt, zf, ktf);
+      }
       return out;
     },
   },

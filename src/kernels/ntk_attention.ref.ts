@@ -22,6 +22,37 @@ export function featureDim(map: FeatureMapName, d: number): number {
   return map === 'elu1' ? d : 1 + d + d * d;
 }
 
+/**
+ * taylor2's features folded onto their symmetric pairs (φ_ab = φ_ba): 1 + d + d(d+1)/2, the
+ * count the per-row kernels loop over; elu1's r itself.
+ */
+export function foldedFeatureDim(map: FeatureMapName, d: number): number {
+  return map === 'elu1' ? d : 1 + d + (d * (d + 1)) / 2;
+}
+
+/**
+ * Z [H, r, d] and k̃ [H, r] folded the same way (ntk_taylor2_fold.wgsl): features 0 … d as
+ * they are, then for a ≤ b row-major the rows (a, b) + (b, a) (one row when a = b).
+ */
+export function taylor2FoldRef(z: ArrayLike<number>, kt: ArrayLike<number>, H: number, d: number) {
+  const r = featureDim('taylor2', d);
+  const rf = foldedFeatureDim('taylor2', d);
+  const zf = new Float64Array(H * rf * d);
+  const ktf = new Float64Array(H * rf);
+  for (let h = 0; h < H; h++) {
+    const sources: number[][] = [];
+    for (let t = 0; t <= d; t++) sources.push([t]);
+    for (let a = 0; a < d; a++) for (let b = a; b < d; b++) sources.push(a === b ? [1 + d + a * d + a] : [1 + d + a * d + b, 1 + d + b * d + a]);
+    sources.forEach((src, t) => {
+      for (const u of src) {
+        ktf[h * rf + t] += kt[h * r + u];
+        for (let c = 0; c < d; c++) zf[(h * rf + t) * d + c] += z[(h * r + u) * d + c];
+      }
+    });
+  }
+  return { zf, ktf };
+}
+
 /** φ(x) with u = x / d^{1/4}: elu1 → elu(u)+1; taylor2 → [1, u, vec(x xᵀ)/(√2·√d)]. */
 export function phi(map: FeatureMapName, x: ArrayLike<number>): Float64Array {
   const d = x.length;

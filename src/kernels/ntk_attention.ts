@@ -9,7 +9,7 @@ import type { Gpu, Tensor } from '../gpu/runtime';
 import type { FeatureMapName, KParam } from './ntk_types';
 import { matmul } from './matmul';
 import { prefixAttentionBackward, prefixAttentionForward } from './prefix_attention';
-import { featureDim, type NtkDims } from './ntk_attention.ref';
+import { featureDim, foldedFeatureDim, type NtkDims } from './ntk_attention.ref';
 
 export { featureDim } from './ntk_attention.ref';
 export type { NtkDims } from './ntk_attention.ref';
@@ -120,6 +120,31 @@ export function ntkKTilde(gpu: Gpu, kappa: Tensor, kt: Tensor, kParam: KParam) {
   gpu.dispatch(k, [kappa, kappa, kt], groups(kappa.numel), params().u32(kappa.numel).u32(0));
 }
 
+/**
+ * taylor2: Z [H, r, d] and k̃ [H, r] folded onto the r' = 1 + d + d(d+1)/2 symmetric features
+ * the per-row kernels loop over (ntk_feature_map.wgsl), into zf [H, r', d] and ktf [H, r'].
+ */
+export function ntkTaylor2Fold(gpu: Gpu, z: Tensor, kt: Tensor, zf: Tensor, ktf: Tensor, o: { H: number; d: number }) {
+  const r = featureDim('taylor2', o.d), rf = foldedFeatureDim('taylor2', o.d);
+  shapeCheck(z.numel === o.H * r * o.d && kt.numel === o.H * r, 'ntk_taylor2_fold', `z must be [H, r, d] = ${o.H * r * o.d} values and k~ [H, r] = ${o.H * r}`);
+  shapeCheck(zf.numel === o.H * rf * o.d && ktf.numel === o.H * rf, 'ntk_taylor2_fold', `zf must be [H, r', d] = ${o.H * rf * o.d} values and k~f [H, r'] = ${o.H * rf}`);
+  const k = gpu.kernel({ shader: 'ntk_taylor2_fold', constants: { FEATURE_MAP: MAP_ID.taylor2 }, bindings: ['uniform', 'read', 'read', 'rw', 'rw'] });
+  gpu.dispatch(k, [z, kt, zf, ktf], groups(o.H * rf), params().u32(o.H).u32(o.d).u32(r).u32(rf));
+}
+
+/**
+ * The Z and k̃ the per-row kernels read, r' features each: taylor2's folded (fresh tensors,
+ * released by the caller with `temp`), elu1's as they are.
+ */
+function rowTerms(gpu: Gpu, z: Tensor, kt: Tensor, o: NtkOptions): { z: Tensor; kt: Tensor; rf: number; temp: Tensor[] } {
+  if (o.featureMap !== 'taylor2') return { z, kt, rf: featureDim(o.featureMap, o.d), temp: [] };
+  const rf = foldedFeatureDim('taylor2', o.d);
+  const zf = gpu.tensor([o.H, rf, o.d], undefined, 'ntk.Z (folded)');
+  const ktf = gpu.tensor([o.H, rf], undefined, 'ntk.k~ (folded)');
+  ntkTaylor2Fold(gpu, z, kt, zf, ktf, o);
+  return { z: zf, kt: ktf, rf, temp: [zf, ktf] };
+}
+
 /** Z = Z_A·Z_B per head, or Z itself. Returns the tensor and whether it is a temporary. */
 function fullZ(gpu: Gpu, t: NtkAdapterTensors, o: NtkOptions, r: number): { z: Tensor; temp: boolean } {
   if (!o.rank) return { z: t.z!, temp: false };
@@ -146,9 +171,11 @@ export function ntkAttentionForward(gpu: Gpu, t: NtkForwardTensors, o: NtkOption
     gpu.dispatch(kc, [t.q, oseq, lseq, z, kt, t.o, t.stats, beta], groups(B * H * L), params().u32(B).u32(H).u32(L).u32(d).u32(r).u32(t.beta ? 1 : 0));
     gpu.release(oseq, lseq, none.pk, none.pv);
   } else {
+    const rt = rowTerms(gpu, z, kt, o);
     const k = gpu.kernel({ shader: 'ntk_attention_forward', defines: headDim(o.d), constants: { FEATURE_MAP: MAP_ID[o.featureMap] }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] });
-    const p = params().u32(o.B).u32(o.H).u32(o.L).u32(o.d).u32(r).u32(o.causal ?? true ? 1 : 0).f32(o.scale ?? 1 / Math.sqrt(o.d)).u32(t.beta ? 1 : 0);
-    gpu.dispatch(k, [t.q, t.k, t.v, z, kt, t.o, t.stats, beta], groups(o.B * o.H * o.L), p);
+    const p = params().u32(o.B).u32(o.H).u32(o.L).u32(o.d).u32(rt.rf).u32(o.causal ?? true ? 1 : 0).f32(o.scale ?? 1 / Math.sqrt(o.d)).u32(t.beta ? 1 : 0);
+    gpu.dispatch(k, [t.q, t.k, t.v, rt.z, rt.kt, t.o, t.stats, beta], groups(o.B * o.H * o.L), p);
+    gpu.release(...rt.temp);
   }
   gpu.release(kt);
   if (!t.beta) gpu.release(beta);
@@ -175,7 +202,8 @@ export function ntkAttentionBackward(gpu: Gpu, t: NtkBackwardTensors, o: NtkOpti
   const delta = gpu.tensor([B, H, L], undefined, 'ntk.delta');
   const rows = groups(B * H * L);
   const split = splitPath(o);
-  const seqParams = (acc: boolean) => params().u32(B).u32(H).u32(L).u32(d).u32(r).u32(causal).f32(scale).u32(acc ? 1 : 0);
+  const rt = rowTerms(gpu, z, kt, o);
+  const seqParams = (acc: boolean) => params().u32(B).u32(H).u32(L).u32(d).u32(rt.rf).u32(causal).f32(scale).u32(acc ? 1 : 0);
   if (split) {
     // The sequence part: attention backward with the combined O and log-denominator.
     const lse = gpu.tensor([B, H, L], undefined, 'ntk.lse-combined');
@@ -187,7 +215,7 @@ export function ntkAttentionBackward(gpu: Gpu, t: NtkBackwardTensors, o: NtkOpti
   }
   // Δ, and dQ's φ part (split: added to the sequence part; fused: the whole dQ).
   const kq = gpu.kernel({ shader: 'ntk_attention_backward_q', defines: headDim(o.d), constants: { ...map, SEQ: split ? 0 : 1 }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
-  gpu.dispatch(kq, [t.q, t.k, t.v, z, kt, t.o, t.stats, t.dO, delta, t.dq], rows, seqParams(split || accumulate));
+  gpu.dispatch(kq, [t.q, t.k, t.v, rt.z, rt.kt, t.o, t.stats, t.dO, delta, t.dq], rows, seqParams(split || accumulate));
   if (!split) {
     const kkv = gpu.kernel({ shader: 'ntk_attention_backward_kv', defines: headDim(d), bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
     gpu.dispatch(kkv, [t.q, t.k, t.v, t.stats, t.dO, delta, t.dk, t.dv], rows, seqParams(accumulate));
@@ -195,7 +223,8 @@ export function ntkAttentionBackward(gpu: Gpu, t: NtkBackwardTensors, o: NtkOpti
   const dz = o.rank ? gpu.tensor([H, r, d], undefined, 'ntk.dZ (low rank)') : t.dz!;
   const dkt = gpu.tensor([H, r], undefined, 'ntk.dk~');
   const kzk = gpu.kernel({ shader: 'ntk_attention_backward_zk', defines: headDim(o.d), constants: map, bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
-  gpu.dispatch(kzk, [t.q, t.stats, t.dO, delta, dz, dkt], groups(H * r), params().u32(B).u32(H).u32(L).u32(d).u32(r).u32(0));
+  gpu.dispatch(kzk, [t.q, t.stats, t.dO, delta, dz, dkt], groups(H * rt.rf), params().u32(B).u32(H).u32(L).u32(d).u32(rt.rf).u32(0).u32(r));
+  gpu.release(...rt.temp);
   const kb = gpu.kernel({ shader: 'ntk_kparam', entry: 'backward', constants: { KPARAM: KPARAM_ID[o.kParam] }, bindings: ['uniform', 'read', 'read', 'rw'] });
   gpu.dispatch(kb, [dkt, t.kappa, t.dkappa], groups(H * r), params().u32(H * r).u32(0));
   if (o.rank) {
