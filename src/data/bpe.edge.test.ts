@@ -187,28 +187,15 @@ describe('BPE tokenizer values', () => {
   });
 
   it('tokenizerJsonFromVocabMerges writes Hugging Face GPT-2 layout, end-of-text as an added special token', () => {
-    const j = tokenizerJsonFromVocabMerges(small(), smallMerges);
-    expect(j).toEqual({
-      version: '1.0',
-      truncation: null,
-      padding: null,
-      added_tokens: [{ id: 258, content: GPT2_EOS, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }],
-      normalizer: null,
-      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-      post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
-      decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-      model: {
-        type: 'BPE',
-        dropout: null,
-        unk_token: null,
-        continuing_subword_prefix: '',
-        end_of_word_suffix: '',
-        fuse_unk: false,
-        byte_fallback: false,
-        vocab: small(),
-        merges: ['Ġ t', 'Ġt h'],
-      },
-    });
+    const j = tokenizerJsonFromVocabMerges(small(), smallMerges) as Record<string, unknown>;
+    expect([j.version, j.truncation, j.padding, j.normalizer]).toEqual(['1.0', null, null, null]);
+    expect(j.added_tokens).toEqual([{ id: 258, content: GPT2_EOS, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }]);
+    // ByteLevel everywhere: [part, add_prefix_space, trim_offsets] as in Hugging Face's gpt2.
+    for (const [part, prefix, trim] of [['pre_tokenizer', false, true], ['post_processor', true, false], ['decoder', true, true]] as const) {
+      expect(j[part], part).toEqual({ type: 'ByteLevel', add_prefix_space: prefix, trim_offsets: trim, use_regex: true });
+    }
+    const plainBpe = { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false, byte_fallback: false };
+    expect(j.model).toEqual({ ...plainBpe, vocab: small(), merges: ['Ġ t', 'Ġt h'] });
     expect(tokenizerJsonFromVocabMerges({ ...byteVocab(), 'Ġt': 256 }, 'Ġ t').added_tokens).toEqual([]);
     // "#version" is skipped only as the first line; blank lines anywhere are dropped.
     expect((tokenizerJsonFromVocabMerges(small(), '\nĠ t\n\nĠt h') as { model: { merges: string[] } }).model.merges).toEqual(['Ġ t', 'Ġt h']);
