@@ -116,6 +116,8 @@ describe('the exported folder', () => {
     p.delete('wpe');
     expect((await rejected(CheckpointError, baseFingerprint(cfg, p))).message).toBe('base parameter wpe: expected 12 values [3,4], got none');
     expect(await baseFingerprint(cfg, new Map([...params, ['h.0.lora.A', new Float32Array(3)]]))).toBe(fp);
+    // The config is hashed too: one head of 4 instead of two of 2 has the same tensors.
+    expect(await baseFingerprint({ ...cfg, nHead: 1 }, params)).not.toBe(fp);
   });
   it('refuses an invalid config and a vocabulary of another size', async () => {
     const e = await rejected(CheckpointError, exportBase({ ...cfg, nHead: 3 }, vocab, params));
@@ -141,7 +143,7 @@ describe('BPE tokenizer files on export', () => {
     expect(baseExportProblem(tok(new Map([['vocab.json', vj], ['merges.txt', mt]])))).toBeNull();
     const d = bpeTokenizer.describe();
     expect(baseExportProblem(tok(new Map([['vocab.json', vj]])))).toBe(`the ${d} tokenizer's files are not at hand to write beside the weights (need tokenizer.json, or vocab.json + merges.txt; have vocab.json)`);
-    expect(baseExportProblem(tok(new Map([['merges.txt', mt]])))).toContain('have merges.txt)');
+    expect(baseExportProblem(tok(new Map([['merges.txt', mt], ['readme.md', mt]])))).toContain('have merges.txt, readme.md)');
     expect(baseExportProblem(tok(new Map()))).toContain('; have none)');
     expect(baseExportProblem(tok())).toContain('; have none kept)');
   });
@@ -253,6 +255,7 @@ describe('opening: files and names', () => {
     const huge: ByteSource = { name: 'config.json', size: 256 * 1024 * 1024 + 1, read: () => Promise.reject(new Error('must not read')) };
     expect(await refusal(new Map([...bytesFolder(files), ['config.json', huge]]))).toMatchObject({ kind: 'json', message: `config.json: is ${256 * 1024 * 1024 + 1} bytes, more than the ${256 * 1024 * 1024} a config or tokenizer file may have` });
     const atLimit: ByteSource = { name: 'config.json', size: 256 * 1024 * 1024, read: async () => new Uint8Array(3) };
+    expect((await refusal(new Map([...bytesFolder(files), ['config.json', atLimit]]))).kind).toBe('json');
     expect((await refusal(new Map([...bytesFolder(files), ['config.json', atLimit]]))).message).toBe(`config.json: read 3 of its ${256 * 1024 * 1024} bytes (the file changed or is truncated)`);
   });
 });
@@ -288,6 +291,10 @@ describe('opening: the tokenizer', () => {
     expect(m.kind).toBe('vocab');
     expect(m.file).toBe('vocab.json + merges.txt');
     expect(m.message).toMatch(/^vocab\.json \+ merges\.txt: merge 0/);
+    // merges.txt is decoded leniently: a bad byte is a merge the vocabulary lacks, not a crash.
+    const badUtf8 = await refusal(bpeFolder({ 'vocab.json': vj, 'merges.txt': Uint8Array.from([...enc.encode('a b\n'), 0xff, 0x20, 0x62, 0x0a]) }));
+    expect(badUtf8).toMatchObject({ kind: 'vocab', file: 'vocab.json + merges.txt' });
+    expect(badUtf8.message).toContain('merge 1');
     expect(await refusal(bpeFolder({ 'vocab.json': vj }))).toMatchObject({
       kind: 'missing-file',
       message: 'vocab.json: is a BPE vocabulary {token: id}, which needs merges.txt (or tokenizer.json) beside it; the files present are config.json, model.safetensors, vocab.json',
@@ -314,14 +321,21 @@ describe('opening: where the weights are', () => {
     const one = await refusal(new Map(w).set('pytorch_model.bin', new Uint8Array(1)));
     expect(one.kind).toBe('missing-file');
     expect(one.message).toMatch(/^missing model\.safetensors: the weights are only in pytorch_model\.bin \(a PyTorch pickle, which is never unpickled here \(loading a pickle can run arbitrary code\)\)\. Download model\.safetensors from/);
-    expect(one.message).toContain('save_pretrained(dir, safe_serialization=True)');
-    expect(one.message).not.toContain('from_tf');
-    expect((await refusal(new Map(w).set('pytorch_model-00001-of-00002.bin', new Uint8Array(1)))).message).toContain('only in pytorch_model.bin (a PyTorch pickle');
+    expect(one.message).toContain("or convert the folder in Python: from transformers import GPT2LMHeadModel; GPT2LMHeadModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)");
+    expect(one.message).toMatch(/safe_serialization=True\)$/);
+    const shardedBin = (await refusal(new Map(w).set('pytorch_model-00001-of-00002.bin', new Uint8Array(1)))).message;
+    expect(shardedBin).toMatch(/only in pytorch_model\.bin \(a PyTorch pickle, which is never unpickled here \(loading a pickle can run arbitrary code\)\)\. Download/);
+    expect(shardedBin).toMatch(/safe_serialization=True\)$/);
+    for (const notBin of ['xpytorch_model-1-of-2.bin', 'pytorch_model-1-of-2.bin.bak']) {
+      expect((await refusal(new Map(w).set(notBin, new Uint8Array(1)))).message, notBin).toBe(`missing model.safetensors (the weights); the files present are config.json, vocab.json, ${notBin}`);
+    }
     expect((await refusal(new Map(w).set('pytorch_model.bin.index.json', new Uint8Array(1)))).message).toContain('only in pytorch_model.bin.index.json (sharded PyTorch pickles');
     const tf = await refusal(new Map(w).set('tf_model.h5', new Uint8Array(1)).set('flax_model.msgpack', new Uint8Array(1)));
     expect(tf.message).toContain('only in tf_model.h5 (TensorFlow weights) and flax_model.msgpack (Flax weights).');
     expect(tf.message).toMatch(/ \(from TensorFlow weights: from_pretrained\(dir, from_tf=True\)\) \(from Flax weights: from_pretrained\(dir, from_flax=True\)\)$/);
-    expect((await refusal(w)).message).toBe('missing model.safetensors (the weights); the files present are config.json, vocab.json');
+    expect(await refusal(w)).toMatchObject({ kind: 'missing-file', message: 'missing model.safetensors (the weights); the files present are config.json, vocab.json' });
+    // A folder of one file is not taken for a directory to strip.
+    expect((await refusal(new Map([['config.json', files.get('config.json')!]]))).message).toBe('missing model.safetensors (the weights); the files present are config.json');
     expect((await refusal(new Map(w).set('pytorch_model-1-of-x.bin', new Uint8Array(1)))).message).toMatch(/^missing model\.safetensors \(the weights\)/);
   });
 
@@ -330,13 +344,13 @@ describe('opening: where the weights are', () => {
   const keys = Object.keys(st.tensors);
   const first = keys.filter((k) => /wte|wpe/.test(k));
   const pick = (ks: string[]) => Object.fromEntries(ks.map((k) => [k, st.tensors[k]]));
-  const sharded = (map: unknown, shards: Record<string, string[]> = { 'a.safetensors': first, 'b.safetensors': keys.filter((k) => !first.includes(k)) }) => {
+  const sharded = (map: unknown, shards: Record<string, string[]> = { 'a.safetensors': first, 'part-b.safetensors': keys.filter((k) => !first.includes(k)) }) => {
     const out = without(files, 'model.safetensors');
     for (const [name, ks] of Object.entries(shards)) out.set(name, writeSafetensors(pick(ks)));
     return out.set('model.safetensors.index.json', enc.encode(JSON.stringify({ metadata: {}, weight_map: map })));
   };
   // Shard a's keys first, so that a is opened first.
-  const goodMap = Object.fromEntries([...first.map((k) => [k, 'a.safetensors']), ...keys.filter((k) => !first.includes(k)).map((k) => [k, 'b.safetensors'])]);
+  const goodMap = Object.fromEntries([...first.map((k) => [k, 'a.safetensors']), ...keys.filter((k) => !first.includes(k)).map((k) => [k, 'part-b.safetensors'])]);
   it('reads shards as one file', async () => {
     const b = await open(sharded(goodMap));
     expect(b.fingerprint).toBe(fp);
@@ -352,14 +366,14 @@ describe('opening: where the weights are', () => {
   });
   it('refuses missing shards, tensors stored twice, unlisted or absent', async () => {
     const missing = sharded({ ...goodMap, [first[0]]: 'c.safetensors' });
-    expect(await refusal(missing)).toMatchObject({ kind: 'missing-file', message: `missing c.safetensors, a shard model.safetensors.index.json names (for ${first[0]}); the files present are config.json, vocab.json, a.safetensors, b.safetensors, model.safetensors.index.json` });
-    const twice = sharded(goodMap, { 'a.safetensors': first, 'b.safetensors': keys });
+    expect(await refusal(missing)).toMatchObject({ kind: 'missing-file', message: `missing c.safetensors, a shard model.safetensors.index.json names (for ${first[0]}); the files present are config.json, vocab.json, a.safetensors, part-b.safetensors, model.safetensors.index.json` });
+    const twice = sharded(goodMap, { 'a.safetensors': first, 'part-b.safetensors': keys });
     const t = await refusal(twice);
-    expect(t).toMatchObject({ kind: 'tensor-unexpected', file: 'b.safetensors' });
-    expect(t.message).toMatch(/^b\.safetensors: tensor transformer\.w[tp]e\.weight is stored twice: in a\.safetensors and in b\.safetensors$/);
-    const unlisted = sharded({ ...goodMap, [first[1]]: 'b.safetensors' }, { 'a.safetensors': first, 'b.safetensors': keys.filter((k) => !first.includes(k)).concat(first[1]) });
+    expect(t).toMatchObject({ kind: 'tensor-unexpected', file: 'part-b.safetensors' });
+    expect(t.message).toMatch(/^part-b\.safetensors: tensor transformer\.w[tp]e\.weight is stored twice: in a\.safetensors and in part-b\.safetensors$/);
+    const unlisted = sharded({ ...goodMap, [first[1]]: 'part-b.safetensors' }, { 'a.safetensors': first, 'part-b.safetensors': keys.filter((k) => !first.includes(k)).concat(first[1]) });
     expect(await refusal(unlisted)).toMatchObject({ kind: 'tensor-unexpected', tensor: first[1], message: `a.safetensors: tensor ${first[1]} is not listed for this shard in model.safetensors.index.json` });
-    const absent = sharded(goodMap, { 'a.safetensors': [first[0]], 'b.safetensors': keys.filter((k) => !first.includes(k)) });
+    const absent = sharded(goodMap, { 'a.safetensors': [first[0]], 'part-b.safetensors': keys.filter((k) => !first.includes(k)) });
     expect(await refusal(absent)).toMatchObject({ kind: 'tensor-missing', tensor: first[1], message: `a.safetensors: missing tensor ${first[1]}, which model.safetensors.index.json places in this shard` });
   });
   it('a damaged header is a safetensors error naming the file', async () => {
@@ -404,6 +418,7 @@ describe('opening: the load plan', () => {
       for (let l = 0; l < 2; l++) t[`transformer.h.${l}.attn.masked_bias`] = { dtype: 'I32', shape: [1], data: new Int32Array(1) };
     });
     expect((await open(prefixed)).fingerprint).toBe(fp);
+    expect(await refusal(rewriteWeights(files, (t) => (t['transformer.h.2.attn.bias'] = { dtype: 'BOOL', shape: [1], data: new Uint8Array(1) })))).toMatchObject({ kind: 'tensor-unexpected', tensor: 'transformer.h.2.attn.bias' });
     // Without the prefix, a prefixed buffer name is not a known key.
     const wrong = rewriteWeights(plain, (t) => (t['transformer.h.0.attn.bias'] = { shape: [1], data: new Float32Array(1) }));
     expect((await refusal(wrong)).message).toContain('mixes keys');
@@ -489,6 +504,33 @@ describe('opening: the load plan', () => {
   });
 });
 
+describe('opening: read errors that are not format errors', () => {
+  it('pass through unchanged from the header, a tensor and the stored head', async () => {
+    const withHead = rewriteWeights(files, (t) => (t['lm_head.weight'] = { shape: [cfg.vocabSize, C], data: params.get('wte')!.slice() }));
+    const headBytes = 4 * cfg.vocabSize * C;
+    // Fails the n-th read of model.safetensors, or the second read of headBytes (the head; wte is the first).
+    const failing = (failAt: (read: number, length: number, sized: number) => boolean) => {
+      const src = bytesFolder(withHead);
+      const w = src.get('model.safetensors')!;
+      let reads = 0;
+      let sized = 0;
+      return new Map(src).set('model.safetensors', {
+        ...w,
+        read: (o: number, n: number) => {
+          reads++;
+          if (n === headBytes) sized++;
+          return failAt(reads, n, sized) ? Promise.reject(new Error('EIO')) : w.read(o, n);
+        },
+      });
+    };
+    for (const failAt of [(r: number) => r === 2, (r: number) => r === 4, (_r: number, n: number, k: number) => n === headBytes && k === 2]) {
+      const e = await rejected(Error, openBase(failing(failAt)));
+      expect(e).not.toBeInstanceOf(CheckpointError);
+      expect(e.message).toBe('EIO');
+    }
+  });
+});
+
 describe('opening: cancellation and the pre-load checks', () => {
   const cancelledAt = async (abortWhen: (c: AbortController) => OpenBaseOptions & { folder?: Map<string, ByteSource> }) => {
     const c = new AbortController();
@@ -514,7 +556,25 @@ describe('opening: cancellation and the pre-load checks', () => {
     expect(await cancelledAt(tokenizerAborts)).toBe('before reading the weights');
     const n = baseParamSpecs(cfg).length;
     let calls = 0;
-    expect(await cancelledAt((c) => ({ sink: () => void (++calls === 2 && c.abort('why')) }))).toBe(`after 2 of ${n} tensors`);
+    let readsAtAbort = -1;
+    let reads = 0;
+    const counted = () => {
+      const src = bytesFolder(files);
+      const w = src.get('model.safetensors')!;
+      return new Map(src).set('model.safetensors', { ...w, read: (o: number, k: number) => (reads++, w.read(o, k)) });
+    };
+    expect(
+      await cancelledAt((c) => ({
+        folder: counted(),
+        sink: () => {
+          if (++calls === 2) {
+            c.abort('why');
+            readsAtAbort = reads;
+          }
+        },
+      })),
+    ).toBe(`after 2 of ${n} tensors`);
+    expect(reads).toBe(readsAtAbort); // no read after the abort
     // Aborted during a tensor's read: stopped before that tensor is used.
     const readAborts = (c: AbortController) => {
       const src = bytesFolder(files);
