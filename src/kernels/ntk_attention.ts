@@ -27,12 +27,16 @@ const KPARAM_ID: Record<KParam, number> = { abs: 0, exp: 1, softplus: 2, identit
  */
 const headDim = (d: number) => ({ HEAD_D: d });
 
-/** Workgroups for `n` invocations of 64, folded into y past the 65535 limit. */
-function groups(n: number): [number, number] {
-  const g = Math.max(1, Math.ceil(n / WG));
+/** Workgroups for `n` invocations of `wg` (64 unless a shader says), folded into y past the 65535 limit. */
+function groups(n: number, wg = WG): [number, number] {
+  const g = Math.max(1, Math.ceil(n / wg));
   const x = Math.min(g, 65535);
   return [x, Math.ceil(g / x)];
 }
+
+/** ntk_attention_backward_zk: FB features per invocation, workgroups of 16 (see the shader). */
+const ZK_FEATURES = 4;
+const ZK_WG = 16;
 
 export interface NtkAdapterTensors {
   /** Full-rank Z [H, r, d], or the low-rank pair. */
@@ -223,7 +227,7 @@ export function ntkAttentionBackward(gpu: Gpu, t: NtkBackwardTensors, o: NtkOpti
   const dz = o.rank ? gpu.tensor([H, r, d], undefined, 'ntk.dZ (low rank)') : t.dz!;
   const dkt = gpu.tensor([H, r], undefined, 'ntk.dk~');
   const kzk = gpu.kernel({ shader: 'ntk_attention_backward_zk', defines: headDim(o.d), constants: map, bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
-  gpu.dispatch(kzk, [t.q, t.stats, t.dO, delta, dz, dkt], groups(H * rt.rf), params().u32(B).u32(H).u32(L).u32(d).u32(rt.rf).u32(0).u32(r));
+  gpu.dispatch(kzk, [t.q, t.stats, t.dO, delta, dz, dkt], groups(H * Math.ceil(rt.rf / ZK_FEATURES), ZK_WG), params().u32(B).u32(H).u32(L).u32(d).u32(rt.rf).u32(0).u32(r));
   gpu.release(...rt.temp);
   const kb = gpu.kernel({ shader: 'ntk_kparam', entry: 'backward', constants: { KPARAM: KPARAM_ID[o.kParam] }, bindings: ['uniform', 'read', 'read', 'rw'] });
   gpu.dispatch(kb, [dkt, t.kappa, t.dkappa], groups(H * r), params().u32(H * r).u32(0));
