@@ -352,41 +352,78 @@ describe('NTK-Attention reference: forward', () => {
 });
 
 describe('NTK-Attention reference: rounding scales', () => {
-  it('hand-worked d = 1, L = 1, elu1, identity k̃ < 0: M(o), M(β) from the rules of the file header', () => {
-    // q = 1, k = 2, v = 3, Z = 0.5, κ = −0.25: S = 2 = max, w = 1, e^{−max} = e^{−2}, φ = 2.
-    const r = ntkAttentionRef([1], [2], [3], [0.5], [-0.25], { B: 1, H: 1, L: 1, d: 1, featureMap: 'elu1', kParam: 'identity' });
-    const ea = Math.exp(-2), pz = -0.5, D = 1 + ea * pz;
-    const ferr = 1 + 2 + Math.abs(2 + Math.log(D));
-    const DAbs = ea * 0.5 * ferr + (ferr + 2);
-    const o = (3 + ea * 1) / D, beta = (ea * pz) / D;
-    close(r.oScale, [((ferr + 2) * 3 + ea * 1 * ferr + o * DAbs) / D]);
-    close(r.betaScale, [(ea * 0.5 * ferr + Math.abs(beta) * DAbs) / D]);
+  /**
+   * The scales of a d = 1, L = 1 elu1 case worked from the rules of the file header, for
+   * q > 0 (φ(q) = q + 1, φ′ = 1) and c = 1: S = qk is the max, w = 1, e^{−max} = e^{−S}.
+   */
+  function handScales(q: number, k: number, v: number, z: number, kappa: number, kParam: KParam, g: number) {
+    const S = q * k, ea = Math.exp(-S), f = q + 1, kt = kTilde(kParam, kappa), kg = kTildeGrad(kParam, kappa);
+    const pz = f * kt, D = 1 + ea * pz;
+    const ferr = 1 + Math.abs(S) + Math.abs(S + Math.log(Math.abs(D)));
+    const DAbs = ea * Math.abs(pz) * ferr + ferr + Math.abs(S);
+    const o = (v + ea * f * z) / D, beta = (ea * pz) / D;
+    const oScale = ((ferr + Math.abs(S)) * Math.abs(v) + ea * Math.abs(f * z) * ferr + Math.abs(o) * DAbs) / Math.abs(D);
+    const betaScale = (ea * Math.abs(pz) * ferr + Math.abs(beta) * DAbs) / Math.abs(D);
+    const w = ea / D, wAbs = Math.abs(w) * (ferr + DAbs / Math.abs(D));
+    const delta = g * o, deltaAbs = Math.abs(g) * (oScale + Math.abs(o));
+    const p = 1 / D, pAbs = Math.abs(p) * (ferr + Math.abs(S) + DAbs / Math.abs(D));
+    const gv = g * v, ds = p * (gv - delta);
+    const dsAbs = pAbs * Math.abs(gv - delta) + Math.abs(p) * (Math.abs(gv) + deltaAbs) + Math.abs(ds);
+    const zg = z * g, dphi = w * (zg - delta * kt);
+    const dphiAbs = wAbs * Math.abs(zg - delta * kt) + Math.abs(w) * (Math.abs(zg) + deltaAbs * Math.abs(kt)) + Math.abs(dphi);
+    const dkt = -w * f * delta;
+    const dktAbs = wAbs * Math.abs(f * delta) + Math.abs(w * f) * deltaAbs;
+    return {
+      o, beta, oScale, betaScale,
+      dq: ds * k + dphi, dk: ds * q, dv: p * g, dz: w * f * g, dkappa: dkt * kg,
+      scale: { dq: dsAbs * Math.abs(k) + dphiAbs, dk: dsAbs * Math.abs(q), dv: pAbs * Math.abs(g), dz: wAbs * Math.abs(f * g), dkappa: (dktAbs + Math.abs(dkt)) * Math.abs(kg) },
+    };
+  }
+
+  it('hand-worked d = 1, L = 1, elu1: values and rounding scales of the forward and the backward', () => {
+    const cases: [number, number, number, number, number, KParam, number][] = [
+      [1, 2, 3, 0.5, -0.25, 'identity', -2],
+      [2, 0.5, -1, 0.7, 0.3, 'exp', 1.5],
+      [0.5, -1, 2, -0.4, -0.6, 'softplus', 0.8],
+    ];
+    for (const [q, k, v, z, kappa, kParam, g] of cases) {
+      const dims: NtkDims = { B: 1, H: 1, L: 1, d: 1, featureMap: 'elu1', kParam };
+      const f = ntkAttentionRef([q], [k], [v], [z], [kappa], dims);
+      const b = ntkAttentionBackwardRef([q], [k], [v], [z], [kappa], [g], dims);
+      const want = handScales(q, k, v, z, kappa, kParam, g);
+      close(f.o, [want.o]);
+      close(f.beta, [want.beta]);
+      close(f.oScale, [want.oScale]);
+      close(f.betaScale, [want.betaScale]);
+      for (const key of ['dq', 'dk', 'dv', 'dz', 'dkappa'] as const) {
+        close(b[key], [want[key]]);
+        close(b.scale[key], [want.scale[key]]);
+      }
+    }
   });
 
-  it('hand-worked d = 1, L = 1: the backward scales', () => {
-    // Same inputs, dO = −2.
-    const g = ntkAttentionBackwardRef([1], [2], [3], [0.5], [-0.25], [-2], { B: 1, H: 1, L: 1, d: 1, featureMap: 'elu1', kParam: 'identity' });
-    const f = ntkAttentionRef([1], [2], [3], [0.5], [-0.25], { B: 1, H: 1, L: 1, d: 1, featureMap: 'elu1', kParam: 'identity' });
-    const ea = Math.exp(-2), D = 1 - 0.5 * ea;
-    const ferr = 1 + 2 + Math.abs(2 + Math.log(D));
-    const DAbs = ea * 0.5 * ferr + (ferr + 2);
-    const o = f.o[0], oS = f.oScale[0];
-    const w = ea / D, wAbs = w * (ferr + DAbs / D);
-    const delta = -2 * o, deltaAbs = 2 * (oS + Math.abs(o));
-    const p = 1 / D, pAbs = p * (ferr + 2 + DAbs / D);
-    const gv = -6, ds = p * (gv - delta);
-    const dsAbs = pAbs * Math.abs(gv - delta) + p * (6 + deltaAbs) + Math.abs(ds);
-    close(g.scale.dv, [pAbs * 2]);
-    close(g.scale.dk, [dsAbs * 1]);
-    close(g.scale.dz, [wAbs * 2 * 2]);
-    const zg = 0.5 * -2, kt = -0.25;
-    const dphi = w * (zg - delta * kt);
-    const dphiAbs = wAbs * Math.abs(zg - delta * kt) + w * (Math.abs(zg) + deltaAbs * 0.25) + Math.abs(dphi);
-    // φ′(1) = 1 (elu1, q > 0): dq = c·ds·k + dφ.
-    close(g.scale.dq, [dsAbs * 2 + dphiAbs]);
-    const dkt = -w * 2 * delta;
-    close(g.scale.dkappa, [(wAbs * Math.abs(2 * delta) + w * 2 * deltaAbs + Math.abs(dkt)) * 1]);
-    close(g.dkappa, [dkt]);
+  it('equal batches give equal blocks of every output and scale (each row writes its own place)', () => {
+    const rng = new Rng(26);
+    for (const featureMap of MAPS) {
+      const one: NtkDims = { B: 1, H: 2, L: 3, d: 2, featureMap, kParam: 'identity' };
+      const x = ntkInputs(rng, one);
+      const dO = rng.normals(x.q.length);
+      const twice = (a: Float64Array) => Float64Array.from([...a, ...a]);
+      const f1 = ntkAttentionRef(x.q, x.k, x.v, x.z, x.kappa, one);
+      const g1 = ntkAttentionBackwardRef(x.q, x.k, x.v, x.z, x.kappa, dO, one);
+      const two = { ...one, B: 2 };
+      const f2 = ntkAttentionRef(twice(x.q), twice(x.k), twice(x.v), x.z, x.kappa, two);
+      const g2 = ntkAttentionBackwardRef(twice(x.q), twice(x.k), twice(x.v), x.z, x.kappa, twice(dO), two);
+      close(f2.oScale, twice(f1.oScale));
+      close(f2.betaScale, twice(f1.betaScale));
+      for (const key of ['dq', 'dk', 'dv'] as const) {
+        close(g2[key], twice(g1[key]));
+        close(g2.scale[key], twice(g1.scale[key]));
+      }
+      // The shared Z and κ collect both batches.
+      close(g2.scale.dz, g1.scale.dz.map((t) => 2 * t));
+      close(g2.dkappa, g1.dkappa.map((t) => 2 * t));
+    }
   });
 
   it('every scale bounds its value (|x| ≤ M(x)), is finite, and is homogeneous in v and Z', () => {
