@@ -16,7 +16,7 @@ import { scaledErr, U32 } from './scaled';
 const SCALED = 64 * U32;
 
 /** max |gpu − ref| / scale, with differences up to the floor counted as none. */
-function flooredScaledErr(got: ArrayLike<number>, ref: ArrayLike<number>, r: GeluRounding): number {
+export function flooredScaledErr(got: ArrayLike<number>, ref: ArrayLike<number>, r: GeluRounding): number {
   // (a length mismatch still fails: scaledErr refuses it)
   const kept = Float64Array.from(got, (g, i) => (Math.abs(g - ref[i]) <= r.floor[i] ? ref[i] : g));
   return scaledErr(kept, ref, r.scale);
