@@ -8,7 +8,7 @@ import type { Task } from '../data';
 import { nodeReader } from '../data/node';
 import type { Gpu } from '../gpu/runtime';
 import { importAdapter, type CheckpointFiles, unzipFiles, zipFiles } from '../io/checkpoint';
-import type { LabBase } from '../lab/base';
+import type { FolderBase } from '../lab/base';
 import { openBasePath } from '../lab/node';
 import { baseIdentity } from '../lab/run';
 import { type OwnText, type TaskBase, taskFor as labTaskFor } from '../lab/task';
@@ -60,7 +60,7 @@ export async function writeCheckpoint(path: string, files: CheckpointFiles): Pro
 /** A base model from a folder (ours, or a Hugging Face GPT-2 download: streamed tensor by
  *  tensor) or a .zip bundle: src/lab/node.ts, the one opener every command uses. With `fit`,
  *  a model + run that cannot fit the device is refused as soon as config.json is read. */
-export async function loadBase(path: string, fit?: { run: PlannedRun; device: DeviceBudget }): Promise<LabBase> {
+export async function loadBase(path: string, fit?: { run: PlannedRun; device: DeviceBudget }): Promise<FolderBase> {
   return openBasePath(path, fit ? { fit } : {});
 }
 
@@ -174,7 +174,7 @@ export const bpb = (x: number | null | undefined) => (x === null || x === undefi
 // ---------------------------------------------------------------------------- models
 
 /** A base model, with an adapter on it when `adapterPath` is given (its base is checked). */
-export async function loadModel(gpu: Gpu, basePath: string, adapterPath?: string): Promise<{ base: LabBase; model: GptGpu; label: string }> {
+export async function loadModel(gpu: Gpu, basePath: string, adapterPath?: string): Promise<{ base: FolderBase; model: GptGpu; label: string }> {
   const base = await loadBase(basePath);
   let adapter: AdapterSpec = { method: 'none' };
   let params: Map<string, Float32Array> | undefined;

@@ -16,6 +16,7 @@ import { DataError } from '../data/errors';
 import type { Tokenizer } from '../data/tokenizer';
 import { Vocab } from '../data/vocab';
 import { LN_EPS } from '../kernels/layernorm';
+import type { BaseModel } from '../model/base';
 import { checkRunFits, type DeviceBudget, type PlannedRun } from '../model/memory';
 import { baseParamSpecs, type ModelConfig, validateConfig } from '../model/params';
 import { bytesFolder, type ByteSource } from './byte_source';
@@ -111,16 +112,12 @@ export function gpt2Config(c: ModelConfig, fp: string, tok: TokenizerNote = CHAR
 }
 
 /**
- * A base's tokenizer as it was opened (LabBase has these fields): the character vocabulary,
- * or a BPE tokenizer with the files it was read from, which an export copies byte for byte.
+ * A base's tokenizer as it was opened: the character vocabulary, or a BPE tokenizer with the
+ * files it was read from (tokenizer.json and/or vocab.json + merges.txt, and
+ * tokenizer_config.json and special_tokens_map.json when the folder had them), which an
+ * export copies byte for byte.
  */
-export interface BaseTokenizer {
-  tokenizer: Tokenizer;
-  vocab: Vocab | null;
-  /** tokenizer.json and/or vocab.json + merges.txt (and tokenizer_config.json and
-   *  special_tokens_map.json when the folder had them), as read; needed for a BPE base. */
-  tokenizerFiles?: CheckpointFiles;
-}
+export type BaseTokenizer = Pick<BaseModel, 'tokenizer' | 'vocab' | 'tokenizerFiles'>;
 
 /** Files a BPE base's folder carries beside its tokenizer, copied when present. */
 const TOKENIZER_SIDE_FILES = ['tokenizer_config.json', 'special_tokens_map.json'];
@@ -234,21 +231,15 @@ export interface OpenBaseOptions {
   onConfig?(config: ModelConfig, modelName: string): void | Promise<void>;
 }
 
-/** A base model folder read by openBase. */
-export interface OpenedBase {
-  config: ModelConfig;
-  tokenizer: Tokenizer;
-  /** The character vocabulary when the base is character-level (our own bases), else null. */
-  vocab: Vocab | null;
-  /** Fingerprint of the loaded tensors (what adapters are checked against). */
-  fingerprint: string;
+/** A base model folder read by openBase: the base model (src/model/base.ts), its tensors
+ *  only when no sink was given, with what config.json recorded. */
+export interface OpenedBase extends Omit<BaseModel, 'params' | 'modelName' | 'tokenizerFiles'> {
   /** The fingerprint config.json recorded, if any (differs when the weights were changed elsewhere). */
   recordedFingerprint: string | null;
   /** config.json's `_name_or_path`, else the folder's name, else "gpt2-like". */
   modelName: string;
   /** 'prefix-lab' when config.json carries our `prefix_lab` record (exported here). */
   format: 'prefix-lab' | 'huggingface';
-  /** Every base tensor by our name; only when no sink was given. */
   params?: Map<string, Float32Array>;
 }
 

@@ -3,18 +3,19 @@
 // distilgpt2, gpt2-medium, …) or a zip of one, read tensor by tensor through ByteSources
 // (src/io/byte_source.ts) so that only the float32 weights are ever held, never the file.
 //
-// LabBase is the one base-model type above src/io: its tokenizer (character vocabulary or
-// byte-level BPE), weights as host arrays (every run, and a new device after a loss,
-// uploads these), its fingerprint, and the tokenizer files as read, so that a fully
-// fine-tuned model exports with the same tokenizer.
+// What it opens is the one base-model type (src/model/base.ts: tokenizer, host weights,
+// fingerprint, the tokenizer files as read, so that a fully fine-tuned model exports with
+// the same tokenizer) with where the folder came from beside it.
 import { type ByteSource, bytesFolder, readAll } from '../io/byte_source';
 import { unzipFiles, type CheckpointFiles } from '../io/bundle';
 import { MERGES_FILE, openBase, type OpenBaseOptions, type OpenedBase, TOKENIZER_JSON_FILE, VOCAB_FILE } from '../io/hf_gpt2';
+import type { BaseModel } from '../model/base';
 import { estimateMemory, formatBytes } from '../model/memory';
 import { baseParamSpecs, countParams, headDim, type ModelConfig } from '../model/params';
 
-export interface LabBase extends OpenedBase {
-  params: Map<string, Float32Array>;
+/** A base model opened from a folder: the base, its config.json's record, and where it came from. */
+export interface FolderBase extends BaseModel, Pick<OpenedBase, 'recordedFingerprint' | 'format'> {
+  modelName: string;
   /** tokenizer.json / vocab.json / merges.txt as they were in the folder (small files). */
   tokenizerFiles: CheckpointFiles;
   /** Where it came from, for the UI's base line and result records. */
@@ -39,7 +40,7 @@ export interface BaseSummary {
 const TOKENIZER_FILES = [TOKENIZER_JSON_FILE, VOCAB_FILE, MERGES_FILE, 'tokenizer_config.json', 'special_tokens_map.json'];
 
 /** Opens a base folder (file name → source): config, tokenizer, then the weights tensor by tensor. */
-export async function openLabBase(folder: Map<string, ByteSource>, source: string, opts: Omit<OpenBaseOptions, 'sink'> = {}): Promise<LabBase> {
+export async function openLabBase(folder: Map<string, ByteSource>, source: string, opts: Omit<OpenBaseOptions, 'sink'> = {}): Promise<FolderBase> {
   const b = await openBase(folder, opts);
   const tokenizerFiles: CheckpointFiles = new Map();
   for (const [name, src] of normalisedNames(folder)) if (TOKENIZER_FILES.includes(name)) tokenizerFiles.set(name, await readAll(src));
@@ -64,7 +65,7 @@ export async function folderFromPicked(files: { name: string; source: ByteSource
   return out;
 }
 
-export function summarise(b: Pick<LabBase, 'config' | 'tokenizer' | 'modelName' | 'fingerprint'>): BaseSummary {
+export function summarise(b: Required<Pick<BaseModel, 'config' | 'tokenizer' | 'modelName' | 'fingerprint'>>): BaseSummary {
   const c = b.config;
   const parameters = countParams(baseParamSpecs(c));
   return {

@@ -20,13 +20,13 @@ import { adapterSpecOf, buildAdaptedModel, readTrained } from '../train/adapt';
 import { defaultConfig, type RunConfig } from '../train/config';
 import { BatchBuffers, evaluate, train } from '../train/trainer';
 import { Rng } from '../util/rng';
-import { type LabBase, openLabBase, summarise } from './base';
+import { type FolderBase, openLabBase, summarise } from './base';
 
 // Text with enough repetition that a few steps visibly lower the loss of a random model.
 const TEXT = Array.from({ length: 60 }, (_, i) => `The ${['cat', 'dog', 'bird'][i % 3]} sat on the mat number ${i % 7}. `).join('');
 
 let gpu: Gpu;
-let base: LabBase;
+let base: FolderBase;
 let task: TextTask;
 beforeAll(async () => {
   gpu = await createNodeGpu();

@@ -7,9 +7,9 @@ import { bytesFolder } from '../io/byte_source';
 import { unzipFiles } from '../io/bundle';
 import type { OpenBaseOptions } from '../io/hf_gpt2';
 import { nodeFolderSources } from '../io/node_source';
-import { type LabBase, openLabBase } from './base';
+import { type FolderBase, openLabBase } from './base';
 
-export async function openBasePath(path: string, opts: Omit<OpenBaseOptions, 'sink' | 'folderName'> = {}): Promise<LabBase> {
+export async function openBasePath(path: string, opts: Omit<OpenBaseOptions, 'sink' | 'folderName'> = {}): Promise<FolderBase> {
   let st;
   try {
     st = await stat(path);

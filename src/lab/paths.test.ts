@@ -17,7 +17,8 @@ import { parseConfig, type RunConfig } from '../train/config';
 import { RunControl } from '../train/control';
 import type { RunSummary } from '../train/events';
 import { createExchange } from '../ui/exchange/worker';
-import { baseModelFromLab, type BaseModel } from '../ui/worker/base';
+import { workerBaseFromFolder } from '../ui/worker/base_picked';
+import type { WorkerBase } from '../ui/worker/worker_base';
 import type { FromWorker } from '../ui/worker/protocol';
 import { createRuns } from '../ui/worker/runs';
 import { openBasePath } from './node';
@@ -36,7 +37,7 @@ beforeAll(async () => {
 
 /** The worker's run job and export, wired as engine.worker.ts wires them. */
 async function throughWorker(config: RunConfig): Promise<{ summary: RunSummary; files: Map<string, Uint8Array>; events: FromWorker[] }> {
-  const b: BaseModel = baseModelFromLab(await openBasePath(baseDir()), { source: 'files', ms: 0 });
+  const b: WorkerBase = workerBaseFromFolder(await openBasePath(baseDir()), { source: 'files', ms: 0 });
   const posted: FromWorker[] = [];
   let chain: Promise<void> = Promise.resolve();
   const deps = { post: (m: FromWorker) => void posted.push(m), ensureGpu: async () => gpu(), ensureBase: async () => b };

@@ -3,13 +3,14 @@
 // and/or an AbortSignal, read back the trained tensors and each head's prefix mass, and
 // export them. The CLI's `adapt` and the UI worker's run job both call runAdaptation and
 // exportTrained, so the same settings give bit-identical losses and files in either.
-import type { Task, Tokenizer, Vocab } from '../data';
+import type { Task } from '../data';
 import type { Gpu } from '../gpu/runtime';
 import { type BaseIdentity, type CheckpointFiles, exportAdapter, exportBase } from '../io/checkpoint';
 import { baseExportProblem } from '../io/hf_gpt2';
+import type { BaseModel } from '../model/base';
 import type { GptGpu } from '../model/gpt';
 import { type AdapterSpec, countParams } from '../model/params';
-import { type BaseWeights, buildAdaptedModel, initialEffect, type InitialEffect, readTrained } from '../train/adapt';
+import { buildAdaptedModel, initialEffect, type InitialEffect, readTrained } from '../train/adapt';
 import type { RunConfig } from '../train/config';
 import { RunControl } from '../train/control';
 import type { RunListener, RunSummary } from '../train/events';
@@ -19,19 +20,8 @@ import { runSeqLen } from './task';
 export { validationSeed };
 export type { EvalResult };
 
-/** The base a run adapts: its weights, tokenizer and identity. src/lab/base.ts's LabBase is one. */
-export interface RunBase extends BaseWeights {
-  tokenizer: Tokenizer;
-  vocab: Vocab | null;
-  fingerprint: string;
-  /** The model's name ("gpt2", a folder's name): adapters record it (base_model_name_or_path). */
-  modelName?: string;
-  /** A BPE base's tokenizer files as read (LabBase has them): a full fine-tune exports them. */
-  tokenizerFiles?: CheckpointFiles;
-}
-
 /** What an adapter records of its base, and is checked against on import. */
-export function baseIdentity(b: Pick<RunBase, 'config' | 'fingerprint' | 'modelName'>): BaseIdentity {
+export function baseIdentity(b: Pick<BaseModel, 'config' | 'fingerprint' | 'modelName'>): BaseIdentity {
   return { config: b.config, fingerprint: b.fingerprint, ...(b.modelName ? { name: b.modelName } : {}) };
 }
 
@@ -83,7 +73,7 @@ export interface RunStart {
 
 export interface AdaptArgs {
   gpu: Gpu;
-  base: BaseWeights;
+  base: Pick<BaseModel, 'config' | 'params'>;
   config: RunConfig;
   task: Task;
   runId: string;
@@ -140,13 +130,13 @@ export async function runAdaptation(a: AdaptArgs): Promise<AdaptResult> {
 
 /** Why a run with this adapter on this base cannot be exported, or null. Full fine-tuning
  *  exports a new base folder, which needs a character vocabulary or the BPE tokenizer's files. */
-export function exportProblem(base: Pick<RunBase, 'vocab' | 'tokenizer' | 'tokenizerFiles'>, adapter: AdapterSpec): string | null {
+export function exportProblem(base: Pick<BaseModel, 'vocab' | 'tokenizer' | 'tokenizerFiles'>, adapter: AdapterSpec): string | null {
   return adapter.method === 'full' ? baseExportProblem(base) : null;
 }
 
 /** A trained run's files: the adapter (PEFT folder, or our NTK-Attention format) naming its
  *  base, or under full fine-tuning a new base folder. */
-export async function exportTrained(base: RunBase, adapter: AdapterSpec, trained: Map<string, Float32Array>): Promise<{ kind: 'adapter' | 'base'; files: CheckpointFiles }> {
+export async function exportTrained(base: BaseModel, adapter: AdapterSpec, trained: Map<string, Float32Array>): Promise<{ kind: 'adapter' | 'base'; files: CheckpointFiles }> {
   const problem = exportProblem(base, adapter);
   if (problem) throw new Error(problem);
   if (adapter.method === 'full') return { kind: 'base', files: await exportBase(base.config, base, new Map([...base.params, ...trained])) };

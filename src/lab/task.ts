@@ -15,21 +15,16 @@ import {
   type SyntheticSymbols,
   type SyntheticTask,
   type Task,
-  type Tokenizer,
   type Vocab,
 } from '../data';
+import type { BaseModel } from '../model/base';
 import type { ModelConfig } from '../model/params';
 import { runSeqLen } from '../train/trainer';
 
-/** What a task needs of its base: the tokenizer, the character vocabulary (null for BPE) and
- *  the context (a run's sequence length is capped at it). */
-export interface TaskBase {
-  tokenizer: Tokenizer;
-  vocab: Vocab | null;
-  config: Pick<ModelConfig, 'contextLength'>;
-  /** Keys the cache: a task is encoded with its base's tokenizer. */
-  fingerprint?: string;
-}
+/** What a task needs of its base model: the tokenizer, the character vocabulary (null for
+ *  BPE), the context (a run's sequence length is capped at it) and, to key the cache (a task
+ *  is encoded with its base's tokenizer), the fingerprint. */
+export type TaskBase = Pick<BaseModel, 'tokenizer' | 'vocab'> & Partial<Pick<BaseModel, 'fingerprint'>> & { config: Pick<ModelConfig, 'contextLength'> };
 
 export interface TaskSettings {
   task: string;
@@ -67,7 +62,7 @@ export function symbolsFor(vocab: Vocab): SyntheticSymbols | null {
 /** A synthetic task on this base's tokenizer: a character vocabulary writes the format with
  *  the default symbols when it has those the task uses, else with the punctuation it has;
  *  BPE writes any string (the data layer refuses what does not fit). */
-export function syntheticFor(name: string, b: Pick<TaskBase, 'tokenizer' | 'vocab'>): SyntheticTask {
+export function syntheticFor(name: string, b: Pick<BaseModel, 'tokenizer' | 'vocab'>): SyntheticTask {
   if (!isSyntheticName(name)) throw new DataError('unknown-task', `'${name}' is not a synthetic task`, { name });
   if (b.vocab) {
     // The default symbols where the vocabulary has the ones this task writes (reverse needs
@@ -85,7 +80,7 @@ export function syntheticFor(name: string, b: Pick<TaskBase, 'tokenizer' | 'voca
 }
 
 /** The synthetic tasks this base cannot run, with the reason (the task picker shows it). */
-export function taskIssuesFor(b: Pick<TaskBase, 'tokenizer' | 'vocab'>): Record<string, string> {
+export function taskIssuesFor(b: Pick<BaseModel, 'tokenizer' | 'vocab'>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of SYNTHETIC_TASKS) {
     try {

@@ -4,6 +4,7 @@
 // The CLI and the browser worker both call it, so a run is the same run in either.
 import type { Task } from '../data';
 import type { Gpu } from '../gpu/runtime';
+import type { BaseModel } from '../model/base';
 import { GptGpu } from '../model/gpt';
 import { initParams } from '../model/init';
 import { type AdapterSpec, type ModelConfig, adapterParamSpecs, baseParamSpecs, headDim } from '../model/params';
@@ -12,11 +13,8 @@ import { NTK_MAX_HEAD_DIM } from '../kernels/ntk_attention';
 import { Rng } from '../util/rng';
 import type { RunConfig } from './config';
 
-/** The base model an adaptation starts from (weights as host arrays). */
-export interface BaseWeights {
-  config: ModelConfig;
-  params: Map<string, Float32Array>;
-}
+/** What assembly needs of a base model: its config and host tensors. */
+type BaseWeights = Pick<BaseModel, 'config' | 'params'>;
 
 /** The adapter a run configuration asks for. */
 export function adapterSpecOf(rc: RunConfig): AdapterSpec {

@@ -7,7 +7,10 @@ import { nodeReader, PUBLIC_DIR } from '../data/node';
 import { createNodeGpu } from '../gpu/node';
 import type { Gpu } from '../gpu/runtime';
 import { baseParamSpecs } from '../model/params';
-import { loadBaseModel, pretrainRun, SHIPPED_DIR, symbolsFor } from './worker/base';
+import { symbolsFor } from '../lab/task';
+import { loadBaseModel } from './worker/base';
+import { pretrainRun } from './worker/base_pretrained';
+import { SHIPPED_DIR } from './worker/base_shipped';
 
 let gpu: Gpu;
 beforeAll(async () => {

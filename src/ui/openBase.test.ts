@@ -9,7 +9,8 @@ import { describeProgress, openBaseFiles, pickedLabel, useBaseOpen } from './bas
 import { connectEngine } from './route';
 import { fakeWorker } from './worker/fakeWorker';
 import { keepFiles, keepableName } from './persist/opfs';
-import { taskIssuesFor, type BaseModel } from './worker/base';
+import { taskIssuesFor } from '../lab/task';
+import type { WorkerBase } from './worker/worker_base';
 import { createOpenBase } from './worker/openBase';
 import type { FromWorker, ToWorker } from './worker/protocol';
 import type { DeviceBudget } from '../model/memory';
@@ -27,7 +28,7 @@ const filesOf = (t: TinyGpt2, drop: string[] = []) => [...t.files].filter(([n]) 
 
 function harness(device?: DeviceBudget) {
   const posted: FromWorker[] = [];
-  const replaced: BaseModel[] = [];
+  const replaced: WorkerBase[] = [];
   const opener = createOpenBase({
     post: (m) => posted.push(m),
     currentBase: () => null,

@@ -6,7 +6,7 @@ import { createNodeGpu } from '../gpu/node';
 import type { Gpu } from '../gpu/runtime';
 import { baseParamSpecs } from '../model/params';
 import { defaultPretrainSettings, describeSizes, MAX_HEAD_DIM, PRETRAIN_BOUNDS, validatePretrain, type PretrainSettings } from './pretrainSettings';
-import type { BaseModel } from './worker/base';
+import type { WorkerBase } from './worker/worker_base';
 import { createPretrain, pretrainSpecFor } from './worker/pretrain';
 import type { FromWorker } from './worker/protocol';
 
@@ -87,7 +87,7 @@ describe('the worker job (Node GPU, tiny sizes)', () => {
 
   function harness(onPost?: (m: FromWorker) => void) {
     const posted: FromWorker[] = [];
-    const replaced: BaseModel[] = [];
+    const replaced: WorkerBase[] = [];
     let chain: Promise<void> = Promise.resolve();
     const p = createPretrain({
       post: (m) => {

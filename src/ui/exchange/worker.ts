@@ -8,27 +8,27 @@
 // run queue) so this file holds no global state of its own.
 import type { Gpu } from '../../gpu/runtime';
 import type { Task } from '../../data';
-import { baseFingerprint, exportBase, importAdapter, importBase } from '../../io/checkpoint';
-import { baseIdentity, evaluateOn, exportTrained, prefixMassByHead, type RunBase, validationSeed } from '../../lab/run';
+import { exportBase, importAdapter, importBase } from '../../io/checkpoint';
+import { baseIdentity, evaluateOn, exportTrained, prefixMassByHead, validationSeed } from '../../lab/run';
 import { runSeqLen } from '../../lab/task';
 import type { GptGpu } from '../../model/gpt';
 import { type AdapterSpec, baseParamSpecs, countParams } from '../../model/params';
 import { assembleModel } from '../../train/adapt';
 import type { RunConfig } from '../../train/config';
-import { describeBase, type BaseModel } from '../worker/base';
+import { describeBase, type WorkerBase } from '../worker/worker_base';
 import type { FromWorker, UserText } from '../worker/protocol';
 import type { ExchangeToWorker } from './messages';
 
 export interface ExchangeDeps {
   post: (m: FromWorker) => void;
   ensureGpu: () => Promise<Gpu>;
-  ensureBase: (g: Gpu) => Promise<BaseModel>;
+  ensureBase: (g: Gpu) => Promise<WorkerBase>;
   /** The base model now loaded, or null when none is (not yet, or it failed). */
-  currentBase: () => Promise<BaseModel> | null;
+  currentBase: () => Promise<WorkerBase> | null;
   /** The task for these settings on this base (src/lab/task.ts through the worker's cache). */
-  buildTask: (c: RunConfig, b: BaseModel, userText?: UserText) => Promise<{ task: Task; label: string }>;
+  buildTask: (c: RunConfig, b: WorkerBase, userText?: UserText) => Promise<{ task: Task; label: string }>;
   /** Makes `b` the base (and keeps it for the next visit; b.info says if that failed). */
-  replaceBase: (b: BaseModel) => Promise<void>;
+  replaceBase: (b: WorkerBase) => Promise<void>;
   /** Runs `job` after the run (or import) before it, as runs themselves are queued. */
   enqueue: (job: () => Promise<void>) => void;
 }
@@ -36,7 +36,7 @@ export interface ExchangeDeps {
 interface TrainedRun {
   adapter: AdapterSpec;
   params: Map<string, Float32Array>;
-  base: BaseModel;
+  base: WorkerBase;
   bytes: number;
 }
 
@@ -53,14 +53,6 @@ function messageOf(e: unknown): string {
 
 export function createExchange(d: ExchangeDeps) {
   const trained = new Map<string, TrainedRun>();
-  const fingerprints = new WeakMap<BaseModel, Promise<string>>();
-
-  /** The base as a run sees it (src/lab/run.ts RunBase): its identity, fingerprinted once. */
-  function runBaseOf(b: BaseModel): Promise<RunBase> {
-    let fp = fingerprints.get(b);
-    if (!fp) fingerprints.set(b, (fp = b.info.fingerprint ? Promise.resolve(b.info.fingerprint) : baseFingerprint(b.config, b.params)));
-    return fp.then((fingerprint) => ({ config: b.config, params: b.params, tokenizer: b.tokenizer, vocab: b.vocab, fingerprint, modelName: b.modelName }));
-  }
 
   function keep(runId: string, t: Omit<TrainedRun, 'bytes'>) {
     let bytes = 0;
@@ -76,7 +68,7 @@ export function createExchange(d: ExchangeDeps) {
   }
 
   /** At the end of a run (done or stopped): its trained tensors, kept for export. */
-  function keepRun(runId: string, adapter: AdapterSpec, params: Map<string, Float32Array>, base: BaseModel) {
+  function keepRun(runId: string, adapter: AdapterSpec, params: Map<string, Float32Array>, base: WorkerBase) {
     keep(runId, { adapter, params, base });
   }
 
@@ -86,9 +78,8 @@ export function createExchange(d: ExchangeDeps) {
     try {
       const t = trained.get(runId);
       if (!t) throw new Error('the trained weights of this run are not in memory (only runs finished in this visit are kept, up to 64 MB): export right after a run');
-      const b = await runBaseOf(t.base);
-      const { kind, files } = await exportTrained(b, t.adapter, t.params);
-      d.post({ type: 'exported', requestId, kind, files, fingerprint: b.fingerprint });
+      const { kind, files } = await exportTrained(t.base, t.adapter, t.params);
+      d.post({ type: 'exported', requestId, kind, files, fingerprint: t.base.fingerprint });
     } catch (e) {
       fail(requestId, e);
     }
@@ -97,8 +88,7 @@ export function createExchange(d: ExchangeDeps) {
   async function exportCurrentBase(requestId: number) {
     try {
       const b = await d.ensureBase(await d.ensureGpu());
-      const id = await runBaseOf(b);
-      d.post({ type: 'exported', requestId, kind: 'base', files: await exportBase(b.config, b, b.params), fingerprint: id.fingerprint });
+      d.post({ type: 'exported', requestId, kind: 'base', files: await exportBase(b.config, b, b.params), fingerprint: b.fingerprint });
     } catch (e) {
       fail(requestId, e);
     }
@@ -110,9 +100,8 @@ export function createExchange(d: ExchangeDeps) {
     try {
       g = await d.ensureGpu();
       const b = await d.ensureBase(g);
-      const id = await runBaseOf(b);
       // Refuses another base's adapter, wrong shapes, damaged files: before any GPU work.
-      const parsed = importAdapter(m.files, baseIdentity(id));
+      const parsed = importAdapter(m.files, baseIdentity(b));
       const c = m.config;
       const { task, label } = await d.buildTask(c, b, m.userText);
       // The trainer's sequence length for these settings.
@@ -123,7 +112,7 @@ export function createExchange(d: ExchangeDeps) {
       const mass = await prefixMassByHead(g, model);
       keep(m.runId, { adapter: parsed.adapter, params: parsed.params, base: b });
       d.post({
-        type: 'imported-adapter', requestId: m.requestId, runId: m.runId, adapter: parsed.adapter, fingerprint: id.fingerprint,
+        type: 'imported-adapter', requestId: m.requestId, runId: m.runId, adapter: parsed.adapter, fingerprint: b.fingerprint,
         trainableParams: model.trainableCount(), totalParams: countParams(model.specs), seqLen: T, taskLabel: label,
         valLoss: r.loss, valAccuracy: r.accuracy, prefixMass: r.prefixMass, mass,
       });
@@ -140,17 +129,17 @@ export function createExchange(d: ExchangeDeps) {
       const imp = await importBase(m.files);
       let previous: string | null = null;
       const cur = d.currentBase();
-      if (cur) previous = await cur.then((b) => runBaseOf(b).then((i) => i.fingerprint), () => null);
+      if (cur) previous = await cur.then((b) => b.fingerprint, () => null);
       const specs = baseParamSpecs(imp.config);
-      const b: BaseModel = {
+      const b: WorkerBase = {
         config: imp.config,
         tokenizer: imp.vocab,
         vocab: imp.vocab,
         params: imp.params,
-        info: { source: 'files', modelConfig: imp.config, params: countParams(specs), vocabSize: imp.vocab.size, fingerprint: imp.fingerprint, importedFrom: m.fileName, ms: performance.now() - t0 },
+        fingerprint: imp.fingerprint,
+        info: { source: 'files', modelConfig: imp.config, params: countParams(specs), vocabSize: imp.vocab.size, importedFrom: m.fileName, ms: performance.now() - t0 },
       };
       describeBase(b, m.fileName);
-      fingerprints.set(b, Promise.resolve(imp.fingerprint));
       await d.replaceBase(b);
       d.post({ type: 'base-ready', info: b.info });
       d.post({ type: 'imported-base', requestId: m.requestId, info: b.info, fingerprint: imp.fingerprint, previousFingerprint: previous });

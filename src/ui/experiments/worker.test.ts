@@ -13,7 +13,7 @@ import { GptGpu } from '../../model/gpt';
 import { initParams } from '../../model/init';
 import { adapterParamSpecs, baseParamSpecs, countParams, type AdapterSpec, type ModelConfig } from '../../model/params';
 import { freshSeed, Rng } from '../../util/rng';
-import type { BaseModel } from '../worker/base';
+import type { WorkerBase } from '../worker/worker_base';
 import type { ExperimentFromWorker, GenerateRequest } from './messages';
 import { createExperiments, type TrainedWeights } from './worker';
 
@@ -28,11 +28,12 @@ const task = syntheticTask('reverse', { minLen: 2, maxLen: 3 });
 // Without a base tokenizer the task builds its own character vocabulary.
 const vocab = task.tokenizer as Vocab;
 const cfg: ModelConfig = { vocabSize: vocab.size, contextLength: 16, nLayer: 1, nHead: 2, nEmbd: 8 };
-const base: BaseModel = {
+const base: WorkerBase = {
   config: cfg,
   tokenizer: vocab,
   vocab,
   params: initParams(baseParamSpecs(cfg), seed),
+  fingerprint: 'test-base',
   info: { source: 'pretrained', modelConfig: cfg, params: countParams(baseParamSpecs(cfg)), vocabSize: cfg.vocabSize, ms: 0 },
 };
 

@@ -15,20 +15,20 @@ import { generate } from '../../model/generate';
 import { assembleModel } from '../../train/adapt';
 import type { AdapterSpec } from '../../model/params';
 import { Rng } from '../../util/rng';
-import type { BaseModel } from '../worker/base';
+import type { WorkerBase } from '../worker/worker_base';
 import type { ExperimentFromWorker, ExperimentStart, ExperimentToWorker, GenerateRequest } from './messages';
 
 /** A finished run's trained tensors (only the trainable ones) and the base they adapt. */
 export interface TrainedWeights {
   adapter: AdapterSpec;
   params: Map<string, Float32Array>;
-  base: BaseModel;
+  base: WorkerBase;
 }
 
 export interface ExperimentDeps {
   post: (m: ExperimentFromWorker) => void;
   ensureGpu: () => Promise<Gpu>;
-  ensureBase: (g: Gpu) => Promise<BaseModel>;
+  ensureBase: (g: Gpu) => Promise<WorkerBase>;
   /** Reads public/ files (a corpus task of the NTK regime). */
   readText?: ReadText;
   /** The trained weights of a finished run, or null when the worker no longer has them. */
@@ -125,7 +125,7 @@ export function createExperiments(d: ExperimentDeps) {
   }
 
   /** One model continues the prompt; tokens are posted as they come. */
-  async function continueWith(g: Gpu, req: GenerateRequest, which: 'base' | 'adapted', base: BaseModel, adapter: AdapterSpec, trained: Map<string, Float32Array> | null): Promise<string> {
+  async function continueWith(g: Gpu, req: GenerateRequest, which: 'base' | 'adapted', base: WorkerBase, adapter: AdapterSpec, trained: Map<string, Float32Array> | null): Promise<string> {
     const prompt = base.tokenizer.encode(req.prompt);
     const model = assembleModel(g, base, adapter, trained ?? undefined);
     try {

@@ -12,7 +12,9 @@ import type { RunConfig } from '../../train/config';
 import { RunControl } from '../../train/control';
 import { createExchange } from '../exchange/worker';
 import { createExperiments } from '../experiments/worker';
-import { forgetChosenBase, keepChosenBase, loadBaseModel, type BaseModel } from './base';
+import { loadBaseModel } from './base';
+import { forgetChosenBase, keepChosenBase } from './base_kept';
+import type { WorkerBase } from './worker_base';
 import { deviceBudgetHere } from '../sizing';
 import { createOpenBase } from './openBase';
 import { createPretrain } from './pretrain';
@@ -33,7 +35,7 @@ async function readBytes(path: string): Promise<Uint8Array | null> {
 
 let gpu: Gpu | null = null;
 let gpuPromise: Promise<Gpu> | null = null;
-let base: Promise<BaseModel> | null = null;
+let base: Promise<WorkerBase> | null = null;
 let current: { runId: string; control: RunControl; model?: GptGpu } | null = null;
 
 function errorMessage(e: unknown): string {
@@ -65,7 +67,7 @@ function ensureGpu(): Promise<Gpu> {
   return gpuPromise;
 }
 
-function ensureBase(g: Gpu): Promise<BaseModel> {
+function ensureBase(g: Gpu): Promise<WorkerBase> {
   if (!base) {
     base = loadBaseModel(g, { readText, readBytes, onProgress: (message, fraction) => post({ type: 'base-progress', message, fraction }) }).then(
       (b) => {
@@ -100,7 +102,7 @@ function enqueueRun(runId: string, config: RunConfig, userText?: UserText) {
 
 /** The user chose a base (imported, or pretrained with the panel): it replaces the current
  *  one now, and is kept in this browser so a reload brings it back. */
-async function replaceBase(b: BaseModel, onKeep?: (done: number, total: number) => void): Promise<void> {
+async function replaceBase(b: WorkerBase, onKeep?: (done: number, total: number) => void): Promise<void> {
   base = Promise.resolve(b);
   runs.clearTasks(); // tasks are encoded with the old base's vocabulary
   b.info = { ...b.info, chosen: true };

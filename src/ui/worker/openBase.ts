@@ -5,14 +5,15 @@
 // in OPFS for the next visit. On any failure the current base stays as it was.
 import { CheckpointError } from '../../io/checkpoint';
 import type { DeviceBudget, PlannedRun } from '../../model/memory';
-import { openPickedBase, type BaseModel } from './base';
+import { openPickedBase } from './base_picked';
+import type { WorkerBase } from './worker_base';
 import type { FromWorker, ToWorker } from './protocol';
 
 export interface OpenBaseDeps {
   post: (m: FromWorker) => void;
-  currentBase: () => Promise<BaseModel> | null;
+  currentBase: () => Promise<WorkerBase> | null;
   /** Makes `b` the base and keeps it for the next visit (b.info.notKept says if that failed). */
-  replaceBase: (b: BaseModel, onKeep?: (done: number, total: number) => void) => Promise<void>;
+  replaceBase: (b: WorkerBase, onKeep?: (done: number, total: number) => void) => Promise<void>;
   /** The device a picked model must fit (checked from its config.json, before any weight is
    *  read); null or absent: no check (no GPU yet). */
   fitDevice?: () => Promise<DeviceBudget | null>;
@@ -47,12 +48,12 @@ export function createOpenBase(d: OpenBaseDeps) {
       // Past this point the new base is complete: a late Cancel no longer applies.
       if (abort.signal.aborted) throw new CheckpointError('cancelled', 'cancelled: the base model is unchanged');
       const cur = d.currentBase();
-      const previous = cur ? await cur.then((p) => p.info.fingerprint ?? null, () => null) : null;
+      const previous = cur ? await cur.then((p) => p.fingerprint, () => null) : null;
       await d.replaceBase(b, (done, total) =>
         d.post({ type: 'open-base-progress', requestId: m.requestId, progress: { phase: 'keeping', bytesDone: done, bytesTotal: total, tensorsDone: 0, tensorsTotal: 0 } }),
       );
       d.post({ type: 'base-ready', info: b.info });
-      d.post({ type: 'open-base-done', requestId: m.requestId, info: b.info, fingerprint: b.info.fingerprint!, previousFingerprint: previous });
+      d.post({ type: 'open-base-done', requestId: m.requestId, info: b.info, fingerprint: b.fingerprint, previousFingerprint: previous });
     } catch (e) {
       const cancelled = abort.signal.aborted;
       const message = cancelled ? 'cancelled: the base model is unchanged' : e instanceof Error ? e.message : String(e);

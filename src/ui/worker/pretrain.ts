@@ -4,18 +4,18 @@
 // Progress goes to the page as pretrain-progress (step, loss, ETA); Stop keeps the old base.
 import type { Gpu } from '../../gpu/runtime';
 import type { ReadText } from '../../data';
-import { baseFingerprint } from '../../io/checkpoint';
 import { RunControl } from '../../train/control';
 import { validatePretrain, type PretrainSettings } from '../pretrainSettings';
-import { pretrainBase, pretrainRun, type BaseModel, type PretrainSpec } from './base';
+import { pretrainBase, pretrainRun, type PretrainSpec } from './base_pretrained';
+import type { WorkerBase } from './worker_base';
 import type { FromWorker } from './protocol';
 
 export interface PretrainDeps {
   post: (m: FromWorker) => void;
   ensureGpu: () => Promise<Gpu>;
-  currentBase: () => Promise<BaseModel> | null;
+  currentBase: () => Promise<WorkerBase> | null;
   /** Makes `b` the base (and keeps it for the next visit; b.info says if that failed). */
-  replaceBase: (b: BaseModel) => Promise<void>;
+  replaceBase: (b: WorkerBase) => Promise<void>;
   readText: ReadText;
   enqueue: (job: () => Promise<void>) => void;
 }
@@ -69,13 +69,10 @@ export function createPretrain(d: PretrainDeps) {
         },
       }, spec);
       const cur = d.currentBase();
-      const previous = cur ? await cur.then((p) => p.info.fingerprint ?? baseFingerprint(p.config, p.params), () => null) : null;
-      // pretrainBase fingerprints what it trains; the fallback only guards a future source without one.
-      const fingerprint = b.info.fingerprint ?? (await baseFingerprint(b.config, b.params));
-      b.info = { ...b.info, fingerprint };
+      const previous = cur ? await cur.then((p) => p.fingerprint, () => null) : null;
       await d.replaceBase(b);
       d.post({ type: 'base-ready', info: b.info });
-      d.post({ type: 'pretrain-done', info: b.info, fingerprint, previousFingerprint: previous });
+      d.post({ type: 'pretrain-done', info: b.info, fingerprint: b.fingerprint, previousFingerprint: previous });
     } catch (e) {
       const stopped = control?.isStopped ?? false;
       const lost = g?.lostError;

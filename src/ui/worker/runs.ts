@@ -12,16 +12,16 @@ import type { AdapterSpec } from '../../model/params';
 import type { RunConfig } from '../../train/config';
 import type { RunControl } from '../../train/control';
 import { memoryBudgetHere, runFit } from '../sizing';
-import type { BaseModel } from './base';
+import type { WorkerBase } from './worker_base';
 import type { FromWorker, UserText } from './protocol';
 
 export interface RunDeps {
   post: (m: FromWorker) => void;
   ensureGpu: () => Promise<Gpu>;
-  ensureBase: (g: Gpu) => Promise<BaseModel>;
+  ensureBase: (g: Gpu) => Promise<WorkerBase>;
   readText: ReadText;
   /** Keeps a finished run's trained tensors for "Export adapter" (exchange/worker.ts). */
-  keepRun: (runId: string, adapter: AdapterSpec, params: Map<string, Float32Array>, base: BaseModel) => void;
+  keepRun: (runId: string, adapter: AdapterSpec, params: Map<string, Float32Array>, base: WorkerBase) => void;
 }
 
 function errorMessage(e: unknown): string {
@@ -32,8 +32,8 @@ export function createRuns(d: RunDeps) {
   /** Built tasks by base, name and seed (encoding a corpus takes a moment; runs reuse it). */
   const taskCache = new Map<string, Task>();
 
-  async function buildTask(c: RunConfig, b: BaseModel, userText?: UserText): Promise<{ task: Task; label: string }> {
-    const task = await taskFor({ tokenizer: b.tokenizer, vocab: b.vocab, config: b.config, fingerprint: b.info.fingerprint }, c, { readText: d.readText, ownText: userText, cache: taskCache });
+  async function buildTask(c: RunConfig, b: WorkerBase, userText?: UserText): Promise<{ task: Task; label: string }> {
+    const task = await taskFor(b, c, { readText: d.readText, ownText: userText, cache: taskCache });
     return { task, label: userText?.name ?? c.task };
   }
 
