@@ -49,7 +49,9 @@ describe('BPE encode: chunk cuts', () => {
 
   it('hands the library at most one window (4096 units) per call when the text has cut points', () => {
     const t = tiny(['Ġt', 'Ġth'], ['Ġ t', 'Ġt h']);
-    const s = 'q th'.repeat(3000);
+    // Cut points of "q  th" are the first space of each pair (i ≡ 1 mod 5): the last one in
+    // each 4096-unit window.
+    const s = 'q  th'.repeat(2400);
     const expected = whole(t, s);
     const hf = (t as unknown as { hf: { encode(s: string, o: object): { ids: number[] } } }).hf;
     const lengths: number[] = [];
@@ -59,9 +61,47 @@ describe('BPE encode: chunk cuts', () => {
       return encode(s, o);
     };
     expect(Array.from(t.encode(s))).toEqual(expected);
-    expect(lengths.reduce((a, b) => a + b, 0)).toBe(s.length);
-    expect(Math.max(...lengths)).toBeLessThanOrEqual(4096);
-    expect(lengths.length).toBe(3);
+    expect(lengths).toEqual([4096, 4095, 3809]);
+    // A word longer than the window: extended to the next cut point (the first space of
+    // the pair after it), then windows again.
+    lengths.length = 0;
+    const long = 'y'.repeat(5000) + '  th' + 'q th'.repeat(2000);
+    expect(Array.from(t.encode(long))).toEqual(whole(t, long));
+    expect(lengths.slice(0, 2)).toEqual([5000, 4093]);
+  });
+
+  it('a non-whitespace character inside a piece is never a cut point', () => {
+    // [the character before, the character]: punctuation with a control character, letters
+    // with a CJK letter. A cut before the character would split the piece and lose the merge.
+    for (const [before, ch] of [
+      ['!', '\x01'],
+      ['!', '\x08'],
+      ['x', '日'],
+      ['!', '\u200b'],
+    ]) {
+      const first = BYTE_CHARS[new TextEncoder().encode(ch)[0]];
+      const t = tiny([lastByteChar(before) + first], [`${lastByteChar(before)} ${first}`]);
+      const s = 'q '.repeat(2000) + before.repeat(50) + ch + before.repeat(100);
+      const got = Array.from(t.encode(s));
+      expect(got, JSON.stringify(ch)).toEqual(whole(t, s));
+      expect(got).toContain(256);
+    }
+  });
+
+  it('added tokens holding whitespace, or stripping it after them, are never split by a cut', () => {
+    const vocab = { ...byteVocab(), 'Ġt': 256 };
+    const j = tokenizerJsonFromVocabMerges(vocab, 'Ġ t') as Record<string, unknown>;
+    const cases: [object, string][] = [
+      [{ id: 257, content: '<pad>', rstrip: true }, 'y'.repeat(4090) + '<pad> b' + 'z'.repeat(10)],
+      [{ id: 257, content: '<p d>' }, 'y'.repeat(4092) + '<p d>' + 'z'.repeat(10)],
+      [{ id: 257, content: '<pad>', lstrip: true }, 'y'.repeat(4090) + ' <pad>' + 'z'.repeat(10) + ' th'.repeat(2000)],
+    ];
+    for (const [added, s] of cases) {
+      const t = bpeFromTokenizerJson({ ...j, added_tokens: [added] });
+      const got = Array.from(t.encode(s));
+      expect(got, JSON.stringify(added)).toEqual(whole(t, s));
+      expect(got).toContain(257);
+    }
   });
 
   it('a word longer than the window extends the chunk to the next cut point', () => {
@@ -123,6 +163,8 @@ describe('BPE pre-tokenization as GPT-2', () => {
     expect(Array.from(t.encode('ab'))).toEqual([97, 98]);
     expect(Array.from(t.encode('xy'))).toEqual([260]);
     expect(t.decode(t.encode(' th ab'))).toBe(' th ab');
+    // No clean-up of spaces before punctuation or contractions.
+    for (const s of ["a . b , c ! d ? e 's f n't", ' ,', "x 've"]) expect(t.decode(t.encode(s))).toBe(s);
   });
 });
 
@@ -181,6 +223,7 @@ describe('BPE tokenizer values', () => {
     expect(Array.from(withPad({ rstrip: true }).encode('a <pad> b'))).toEqual([97, 32, 259, 98]);
     expect(Array.from(withPad({ lstrip: 'yes', rstrip: 1 }).encode('a <pad> b'))).toEqual([97, 32, 259, 32, 98]); // only true counts
     expect(dataError(() => withPad({ single_word: true }))).toEqual(['bad-tokenizer', 'tokenizer.json: added token "<pad>" has single_word: true, which is not supported']);
+    expect(thrown(DataError, () => withPad({ single_word: true })).details).toEqual({ index: 1 });
     expect(withPad({ single_word: false }).size).toBe(260);
     expect(bpeFromTokenizerJson({ ...j, added_tokens: null }).size).toBe(259);
     expect(bpeFromTokenizerJson({ ...j, added_tokens: undefined }).eosId).toBe(258); // the vocabulary still has it
@@ -221,6 +264,7 @@ describe('BPE refusals: code and message', () => {
     expect(thrown(DataError, () => bpeFromVocabMerges({ ...small(), 'Ġth': -1 }, smallMerges)).details).toEqual({ token: 'Ġth' });
     expect(bpeFromVocabMerges({ ...byteVocab(), 'Ġt': 256, 'Ġth': 257 }, smallMerges).tokenString(0)).toBe(BYTE_CHARS[0]); // id 0 is fine
     expect(dataError(() => bpeFromVocabMerges({ ...small(), '': 259 }, smallMerges))).toEqual(['bad-vocab', `${V}: empty token string (id 259)`]);
+    expect(thrown(DataError, () => bpeFromVocabMerges({ ...small(), '': 259 }, smallMerges)).details).toEqual({ id: 259 });
     // Through the tokenizer.json route the file is named as the user gave it.
     expect(dataError(() => bpeFromVocabMerges({ ...small(), 'Ġth': 300 }, smallMerges))).toEqual(['bad-vocab', 'vocab.json + merges.txt: ids must be 0..258 without holes (259 tokens), but "Ġth" has id 300']);
     expect(thrown(DataError, () => bpeFromVocabMerges({ ...small(), 'Ġth': 300 }, smallMerges)).details).toEqual({ token: 'Ġth', id: 300 });
@@ -232,9 +276,11 @@ describe('BPE refusals: code and message', () => {
       'bad-vocab',
       `vocab.json + merges.txt: token " th" (id 259) contains " ", which is not one of GPT-2's 256 byte characters: this is not a byte-level BPE vocabulary`,
     ]);
+    expect(thrown(DataError, () => bpeFromVocabMerges({ ...small(), ' th': 259 }, smallMerges)).details).toEqual({ token: ' th', id: 259 });
     const noA: Record<string, number> = { ...small(), [GPT2_EOS]: 97 };
     delete noA.a;
     expect(dataError(() => bpeFromVocabMerges(noA, smallMerges))).toEqual(['bad-vocab', 'vocab.json + merges.txt: 1 of the 256 single-byte tokens are missing (e.g. "a"): not a byte-level BPE vocabulary']);
+    expect(thrown(DataError, () => bpeFromVocabMerges(noA, smallMerges)).details).toEqual({ missing: 1 });
     // A long token is cut in the message.
     const long = 'Ġ'.repeat(60);
     expect(dataError(() => bpeFromVocabMerges({ ...small(), [long]: 1000 }, smallMerges))[1]).toBe(`vocab.json + merges.txt: ids must be 0..259 without holes (260 tokens), but "${'Ġ'.repeat(36)}…" has id 1000`);
@@ -246,6 +292,7 @@ describe('BPE refusals: code and message', () => {
     expect(dataError(() => bpeFromVocabMerges(small(), 42 as unknown as string))).toEqual(['bad-merges', 'merges.txt must be text']);
     expect(dataError(() => bpeFromVocabMerges(small(), '#version: 0.2\n'))).toEqual(['bad-merges', 'merges.txt has no merges']);
     expect(dataError(() => bpeFromVocabMerges(small(), 'Ġ t h'))).toEqual(['bad-merges', `${W}: merge 0 must be exactly two tokens, got "Ġ t h"`]);
+    expect(thrown(DataError, () => bpeFromVocabMerges(small(), 'Ġ t\nĠ t h')).details).toEqual({ index: 1 });
     expect(dataError(() => bpeFromVocabMerges(small(), 'Ġ t\nĠt'))).toEqual(['bad-merges', `${W}: merge 1 must be exactly two tokens, got "Ġt"`]);
     expect(dataError(() => bpeFromVocabMerges(small(), 'Ġ  t'))).toEqual(['bad-merges', `${W}: merge 0 must be exactly two tokens, got "Ġ  t"`]);
     expect(dataError(() => bpeFromVocabMerges(small(), ' t'))).toEqual(['bad-merges', `${W}: merge 0 must be exactly two tokens, got " t"`]);
@@ -311,9 +358,13 @@ describe('BPE refusals: code and message', () => {
       'bad-vocab',
       `${T} model: added token "<|endoftext|>" has id 5 but the vocabulary says 258`,
     ]);
+    expect(thrown(DataError, () => bpeFromTokenizerJson({ ...good(), added_tokens: [{ id: 5, content: GPT2_EOS }] })).details).toEqual({ token: GPT2_EOS });
     expect(dataError(() => bpeFromTokenizerJson({ ...good(), added_tokens: [{ id: 261, content: '<pad>' }] }))).toEqual(['bad-vocab', `${T} model: ids must be 0..259 without holes (260 tokens), but "<pad>" has id 261`]);
     // An added token is not held to the byte alphabet; the same token in the vocabulary is.
     expect(bpeFromTokenizerJson({ ...good(), added_tokens: [{ id: 259, content: '<p ad>' }] }).tokenString(259)).toBe('<p ad>');
+    const withAdded = { ...good(), model: { ...good().model, vocab: { ...small(), '<p ad>': 259 } } };
+    expect(bpeFromTokenizerJson({ ...withAdded, added_tokens: [{ id: 259, content: '<p ad>' }] }).size).toBe(260);
+    expect(dataError(() => bpeFromTokenizerJson(withAdded))[1]).toContain('token "<p ad>" (id 259) contains " "');
     expect(bpeFromTokenizerJson({ ...good(), added_tokens: [{ id: 0, content: BYTE_CHARS[0] }] }).size).toBe(259);
   });
 });

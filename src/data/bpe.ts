@@ -236,6 +236,9 @@ export class BpeTokenizer implements Tokenizer {
   private readonly tokens: readonly string[];
   private readonly addedIds: ReadonlySet<number>;
   private readonly hf: HfTokenizer;
+  /** Longest text handed to the library at once: CHUNK, or all of it when an added token
+   *  holds whitespace or eats the whitespace after it (rstrip), which a cut could split. */
+  private readonly window: number;
 
   /** Use bpeFromTokenizerJson / bpeFromVocabMerges. */
   constructor(
@@ -245,6 +248,8 @@ export class BpeTokenizer implements Tokenizer {
     this.tokens = p.tokens;
     this.size = p.tokens.length;
     this.addedIds = new Set(p.added.map((a) => a.id));
+    const cuttable = (a: AddedTokenJson) => !a.rstrip && ![...a.content].some((ch) => isWs(ch.charCodeAt(0)));
+    this.window = p.added.every(cuttable) ? CHUNK : Infinity;
     const eos = p.tokens.indexOf(GPT2_EOS);
     this.eosId = eos >= 0 ? eos : null;
     try {
@@ -277,13 +282,14 @@ export class BpeTokenizer implements Tokenizer {
     // the text where the split always falls gives the same ids. Such a point: a whitespace
     // unit right after a non-whitespace one (no piece spans it: whitespace only joins
     // whitespace or the word after it, and the (?!\S) lookahead only looks past a
-    // whitespace run, which here starts at the cut). Special tokens contain no whitespace,
-    // so they are never cut either. Chunks keep the library's per-call arrays small.
+    // whitespace run, which here starts at the cut). Added tokens are never cut when none
+    // holds whitespace or strips the whitespace after it (else: one call, see window).
+    // Chunks keep the library's per-call arrays small.
     const parts: number[][] = [];
     let total = 0;
     let start = 0;
     while (start < text.length) {
-      let end = Math.min(text.length, start + CHUNK);
+      let end = Math.min(text.length, start + this.window);
       if (end < text.length) {
         let p = end;
         while (p > start + 1 && !(isWs(text.charCodeAt(p)) && !isWs(text.charCodeAt(p - 1)))) p--;
