@@ -3,6 +3,7 @@ import type { Rng } from '../util/rng';
 import { compare, fdCheck, poisoned, roundF32, type KernelCheck, type Metric } from './check';
 import { crossEntropy } from './crossentropy';
 import { crossEntropyRef } from './crossentropy.ref';
+import { scaledErr, U32 } from './scaled';
 
 // Bounds (‖gpu − ref‖/‖ref‖, float32 kernel vs float64 reference on the same float32 inputs):
 // - losses: max and Σe^{x−max} over ≤ 1500 terms by ≤ 256-way strided sums + a tree, so the
@@ -12,7 +13,37 @@ import { crossEntropyRef } from './crossentropy.ref';
 // - mean: ≤ ~70k positive terms, ≤ 275 per thread then a 256-way tree: ≲ 300·2^-24 ≈ 2e-5
 //   worst case, ~1e-6 typical (random rounding); 5e-5 for the 70k-row case, 1e-5 otherwise.
 // - count: an integer, must be exact (bound 0).
+// losses, mean and dlogits are measured against rounding scales (roundingScales below), not
+// relative to their own size: a loss near 0 (the target's logit ahead by ≳ 6, so log Σ ≈ 0
+// carries Σ's absolute error ~2⁻²⁴) and the target's softmax − 1 cancel; a correct kernel
+// failed by 2.3e-5 at a lead of 8 (V = 2) and by 1 at 17 (loss 0 against 4e-8).
 const BOUND = 1e-5;
+/** For the scaled errors: 64·2⁻²⁴ ≈ 3.8e-6 (exp/log a few ulps each, Σ's tree ≤ ~14). */
+const SCALED = 64 * U32;
+
+/**
+ * Per element, the size of what float32 rounding can do, row by row with p = softmax,
+ * m = max and S = Σ_j p_j·|x_j − m|: e^{x_j − m} is off relatively by ~|x_j − m| ulps, so
+ * log Σ absolutely by ~(1 + S) ulps: lossScale = 1 + S + (m − x_t); a gradient element
+ * p_j − [j = t] is off by ~p_j·(1 + |x_j − m| + S) ulps, plus 1 − p_t's own rounding.
+ */
+function roundingScales(logits: ArrayLike<number>, targets: ArrayLike<number>, n: number, v: number, ignoreIndex: number, k: number) {
+  const loss = new Float64Array(n);
+  const dlogits = new Float64Array(n * v);
+  for (let i = 0; i < n; i++) {
+    const t = targets[i];
+    if (t === ignoreIndex || !(t >= 0 && t < v)) continue;
+    const row = Array.from({ length: v }, (_, j) => logits[i * v + j]);
+    const m = Math.max(...row);
+    const e = row.map((x) => Math.exp(x - m));
+    const sum = e.reduce((a, b) => a + b, 0);
+    const p = e.map((x) => x / sum);
+    const spread = row.reduce((a, x, j) => a + p[j] * (m - x), 0);
+    loss[i] = 1 + spread + (m - row[t]);
+    for (let j = 0; j < v; j++) dlogits[i * v + j] = Math.abs(k) * (p[j] * (1 + (m - row[j]) + spread) + (j === t ? 1 - p[t] : 0));
+  }
+  return { loss, dlogits };
+}
 
 interface Case {
   n: number;
@@ -25,6 +56,8 @@ interface Case {
   scale?: number;
   ignoreIndex?: number;
   meanBound?: number;
+  /** The target's logit set this far above the row's max: loss ≈ e^{−lead}, softmax_t ≈ 1. */
+  lead?: number;
 }
 
 async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
@@ -38,6 +71,12 @@ async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
   const logits = roundF32(x);
   const targets = new Int32Array(n);
   for (let i = 0; i < n; i++) targets[i] = rng.next() < c.ignoreP ? ignoreIndex : rng.int(0, v - 1);
+  if (c.lead !== undefined) {
+    for (let i = 0; i < n; i++) {
+      const row = logits.subarray(i * v, (i + 1) * v);
+      if (targets[i] >= 0) row[targets[i]] = Math.fround(Math.max(...row) + c.lead);
+    }
+  }
   const scale = c.scale ?? 1;
   const ref = crossEntropyRef(logits, targets, n, v, ignoreIndex, scale);
 
@@ -49,12 +88,14 @@ async function runCase(gpu: Gpu, rng: Rng, c: Case): Promise<Metric[]> {
   crossEntropy(gpu, tl, tt, losses, dl, stats, { ignoreIndex, scale });
   const tag = `N=${n} V=${v} ${c.grad}${c.ignoreP >= 1 ? ' all-ignored' : ''}`;
   const st = await gpu.read(stats);
+  const sc = roundingScales(logits, targets, n, v, ignoreIndex, scale / Math.max(ref.count, 1));
+  const meanScale = ref.count > 0 ? sc.loss.reduce((a, b) => a + b, 0) / ref.count : 0;
   const out: Metric[] = [
-    compare(`losses ${tag}`, await gpu.read(losses), ref.losses, BOUND),
-    compare(`mean ${tag}`, [st[0]], [ref.mean], c.meanBound ?? BOUND),
+    { what: `losses ${tag}`, err: scaledErr(await gpu.read(losses), ref.losses, sc.loss), bound: SCALED },
+    { what: `mean ${tag}`, err: scaledErr([st[0]], [ref.mean], [meanScale]), bound: c.meanBound ?? BOUND },
     { what: `count ${tag} (${ref.count})`, err: Math.abs(st[1] - ref.count), bound: 0 },
   ];
-  if (dl) out.push(compare(`dlogits ${tag}`, await gpu.read(dl), ref.dlogits, BOUND));
+  if (dl) out.push({ what: `dlogits ${tag}`, err: scaledErr(await gpu.read(dl), ref.dlogits, sc.dlogits), bound: SCALED });
   gpu.release(tl, tt, losses, stats, c.grad === 'separate' ? dl : null);
   return out;
 }
@@ -74,6 +115,9 @@ export const checks: KernelCheck[] = [
         // V > 256 and odd: each thread strides over several logits; in place.
         { n: rng.int(3, 12), v: rng.int(350, 750) * 2 + 1, ignoreP: 0.25, offset: 20, grad: 'inplace' },
         { n: 1, v: rng.int(2, 300), ignoreP: 0, offset: 10, grad: 'inplace' },
+        // A confident row: loss ~e^{−lead} (0 in float32 at 17), softmax_t − 1 cancels.
+        { n: 3, v: 2, ignoreP: 0, offset: 10, grad: 'separate', lead: rng.uniform(6, 20) },
+        { n: 2, v: rng.int(3, 40), ignoreP: 0, offset: 10, grad: 'inplace', lead: rng.uniform(6, 20) },
         // Loss only (evaluation), a non-default ignore index.
         { n: rng.int(5, 60), v: rng.int(2, 100), ignoreP: 0.3, offset: 10, grad: 'none', ignoreIndex: rng.int(1, 5) * -100 },
         // All rows ignored: loss 0, mean 0 (not 0/0), gradient 0.
