@@ -34,7 +34,7 @@ describe('check.ts helpers', () => {
   });
 
   it('maxAbsErr: the largest |a−b|, Infinity on a mismatch or a non-finite a', () => {
-    expect(maxAbsErr([1, -3, 2], [1.5, 1, 2])).toBe(4);
+    expect(maxAbsErr([1, -3, 2], [1.5, 1, 2.5])).toBe(4);
     expect(maxAbsErr([1], [1, 2])).toBe(Infinity);
     expect(maxAbsErr([1, NaN], [1, 2])).toBe(Infinity);
     expect(maxAbsErr([], [])).toBe(0);
@@ -139,11 +139,16 @@ describe('runCheck and formatOutcome', () => {
     expect((await runCheck(check([{ what: 'a', err: 2e-5, bound: 1e-5 }]), null, 3)).pass).toBe(false);
     expect((await runCheck(check([{ what: 'a', err: NaN, bound: Infinity }]), null, 3)).pass).toBe(false);
     expect((await runCheck(check([{ what: 'a', err: Infinity, bound: Infinity }]), null, 3)).pass).toBe(false);
+    expect((await runCheck(check([{ what: 'a', err: 0, bound: 1 }, { what: 'b', err: 2, bound: 1 }]), null, 3)).pass).toBe(false);
     expect((await runCheck(check([]), null, 3)).pass).toBe(false);
     const o = await runCheck(check([{ what: 'a', err: 0, bound: 1 }]), null, 42);
     expect(o).toMatchObject({ kernel: 'k', name: 'n', seed: 42, pass: true });
-    expect(o.ms).toBeGreaterThanOrEqual(0);
     expect(o.error).toBeUndefined();
+    // ms is the check's own duration: within the time around the call.
+    const before = performance.now();
+    const timed = await runCheck(check([]), null, 1);
+    expect(timed.ms).toBeGreaterThanOrEqual(0);
+    expect(timed.ms).toBeLessThanOrEqual(performance.now() - before);
   });
 
   it('the seed reaches the check as its Rng', async () => {
@@ -154,7 +159,13 @@ describe('runCheck and formatOutcome', () => {
   });
 
   it('a throwing check fails with its stack; formatOutcome names kernel, check, seed and every metric', async () => {
-    const o = await runCheck(check(() => { throw new Error('boom'); }), null, 5);
+    const err = new Error('boom');
+    const before = performance.now();
+    const o = await runCheck(check(() => { throw err; }), null, 5);
+    expect(o.ms).toBeLessThanOrEqual(performance.now() - before);
+    expect(o.error).toBe(err.stack);
+    // Something thrown that is not an Error: its text.
+    expect((await runCheck(check(() => { throw 'plain'; }), null, 5)).error).toBe('plain');
     expect(o.pass).toBe(false);
     expect(o.metrics).toEqual([]);
     expect(o.error).toContain('boom');
@@ -172,6 +183,9 @@ describe('scaledErr (scaled.ts)', () => {
     expect(scaledErr([1, 2.1], [1, 2], [0, 0])).toBe(Infinity);
     expect(scaledErr([1, 2], [1, 2, 3], [1, 1, 1])).toBe(Infinity);
     expect(scaledErr([1, 2], [1, 2], [1])).toBe(Infinity);
+    expect(scaledErr([1, 2, 3], [1, 2], [1, 1])).toBe(Infinity);
+    // A negative scale is no scale: any difference there is Infinity.
+    expect(scaledErr([1.5], [1], [-1])).toBe(Infinity);
     expect(scaledErr([1, NaN], [1, 2], [1, 1])).toBe(Infinity);
     expect(scaledErr([], [], [])).toBe(0);
   });
