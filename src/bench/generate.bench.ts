@@ -8,7 +8,8 @@ import type { Gpu } from '../gpu/runtime';
 import { generate } from '../model/generate';
 import { GptGpu } from '../model/gpt';
 import { initParams } from '../model/init';
-import { type AdapterSpec, type ModelConfig, adapterParamSpecs, baseParamSpecs } from '../model/params';
+import { type AdapterSpec, type ModelConfig, baseParamSpecs } from '../model/params';
+import { assembleFresh } from '../train/adapt';
 import { Rng } from '../util/rng';
 import { table, type Bench } from './bench';
 
@@ -46,10 +47,7 @@ export const bench: Bench = {
     const prompt = Array.from({ length: promptLen }, () => rng.int(0, c.vocabSize - 1));
     const rows: Row[] = [];
     for (const m of METHODS) {
-      const model = new GptGpu(gpu, c, m.adapter);
-      const values = new Map(base);
-      for (const [k, v] of initParams(adapterParamSpecs(c, m.adapter), 1234)) values.set(k, v);
-      model.load(values);
+      const model = assembleFresh(gpu, { config: c, params: base }, m.adapter, 1234);
       const cached = await tokensPerSec(gpu, model, prompt, newTokens, true);
       const window = await tokensPerSec(gpu, model, prompt, newTokens, false);
       model.destroy();

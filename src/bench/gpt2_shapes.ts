@@ -9,10 +9,10 @@
 import { crossEntropy } from '../kernels/crossentropy';
 import { matmul } from '../kernels/matmul';
 import type { Gpu } from '../gpu/runtime';
-import { GptGpu } from '../model/gpt';
 import { initParams } from '../model/init';
 import { estimateMemory, formatBytes } from '../model/memory';
-import { type AdapterSpec, type ModelConfig, adapterParamSpecs, baseParamSpecs } from '../model/params';
+import { type AdapterSpec, type ModelConfig, baseParamSpecs } from '../model/params';
+import { assembleFresh } from '../train/adapt';
 import { Rng } from '../util/rng';
 
 /** GPT-2 checkpoints' shapes, as their config.json give them. */
@@ -87,14 +87,11 @@ export function randomBase(c: ModelConfig, seed: number): Map<string, Float32Arr
 /** Times `steps` training steps of one adapter on random weights and random tokens. */
 export async function timeGpt2Steps(gpu: Gpu, shape: string, base: Map<string, Float32Array>, method: { label: string; adapter: AdapterSpec }, B: number, T: number, steps: number, seed = 1234): Promise<Gpt2StepRow> {
   const c = GPT2_SHAPES[shape];
-  const model = new GptGpu(gpu, c, method.adapter);
+  const model = assembleFresh(gpu, { config: c, params: base }, method.adapter, seed);
   const rng = new Rng(seed);
   const tokens = gpu.tensor([B, T], undefined, 'bench.tokens');
   const targets = gpu.tensor([B, T], undefined, 'bench.targets');
   try {
-    const values = new Map(base);
-    for (const [k, v] of initParams(adapterParamSpecs(c, method.adapter), seed)) values.set(k, v);
-    model.load(values);
     const hyper = { lr: 1e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, gradClip: 1 };
     const draw = () => {
       const ids = new Uint32Array(B * T + 1);

@@ -6,10 +6,10 @@
 // (PREFIX_LAB_SLOW) so that the suite has no test that is skipped by default.
 import { createTask } from '../data';
 import { nodeReader } from '../data/node';
-import { GptGpu } from '../model/gpt';
 import { initParams } from '../model/init';
 import { type ModelConfig, baseParamSpecs } from '../model/params';
 import { initPrefix } from '../model/prefix_init';
+import { assembleModel } from '../train/adapt';
 import { defaultConfig } from '../train/config';
 import { BatchBuffers, evaluate, train } from '../train/trainer';
 import { table, type Bench } from './bench';
@@ -25,16 +25,19 @@ export const bench: Bench = {
     const seeds = quick ? 2 : 4;
     const m = 8;
     const seed = 1234;
-    const base = new GptGpu(gpu, cfg, { method: 'full' });
-    base.load(initParams(baseParamSpecs(cfg), seed));
+    const base = assembleModel(gpu, { config: cfg, params: initParams(baseParamSpecs(cfg), seed) }, { method: 'full' });
     await train({ gpu, model: base, task, runId: 'base', config: { ...defaultConfig(), steps, batch: 8, seqLen: 16, lr: 1e-2, warmup: 4, evalEvery: steps, evalBatches: 1, seed } });
     const values = await base.readParams();
-    const model = new GptGpu(gpu, cfg, { method: 'prefix', prefixLength: m });
+    const prefixed = { config: cfg, params: values };
     const buf = new BatchBuffers(gpu, 8, 16);
     try {
       const loss = async (prefix: Map<string, Float32Array>) => {
-        model.load(new Map([...values, ...prefix]));
-        return (await evaluate(gpu, model, task, buf, 2, 77)).loss;
+        const model = assembleModel(gpu, prefixed, { method: 'prefix', prefixLength: m }, prefix);
+        try {
+          return (await evaluate(gpu, model, task, buf, 2, 77)).loss;
+        } finally {
+          model.destroy();
+        }
       };
       const baseLoss = (await evaluate(gpu, base, task, buf, 2, 77)).loss;
       const fromText: number[] = [];
@@ -59,7 +62,6 @@ export const bench: Bench = {
       return { title: 'Prefix initialisation: from-text against random', markdown, data: { cfg, steps, m, baseLoss, fromText, random } };
     } finally {
       buf.release();
-      model.destroy();
       base.destroy();
     }
   },

@@ -8,9 +8,9 @@ import { createTask } from '../data';
 import { nodeReader, PUBLIC_DIR } from '../data/node';
 import type { Gpu } from '../gpu/runtime';
 import { importBase } from '../io/checkpoint';
-import { GptGpu, type StepHyper } from '../model/gpt';
-import { initParams } from '../model/init';
-import { type AdapterSpec, adapterParamSpecs } from '../model/params';
+import type { StepHyper } from '../model/gpt';
+import type { AdapterSpec } from '../model/params';
+import { assembleFresh } from '../train/adapt';
 import { defaultConfig } from '../train/config';
 import type { BatchBuffers } from '../train/trainer';
 import { Rng } from '../util/rng';
@@ -39,10 +39,7 @@ export type TrainSetting = Awaited<ReturnType<typeof defaultTrainSetting>>;
 
 /** Our model with adapter `a` on the shipped weights, and one training step of it. */
 export function oursStep(gpu: Gpu, s: TrainSetting, a: AdapterSpec, buf: BatchBuffers) {
-  const model = new GptGpu(gpu, s.config, a);
-  const values = new Map(s.base);
-  for (const [k, v] of initParams(adapterParamSpecs(s.config, a), SEED + 1)) values.set(k, v);
-  model.load(values);
+  const model = assembleFresh(gpu, { config: s.config, params: s.base }, a, SEED + 1);
   const record = (i: number) => {
     const b = s.batches[i % s.batches.length];
     buf.upload(b.inputs, b.targets);

@@ -4,7 +4,7 @@
 import { exportAdapter } from '../io/checkpoint';
 import { jsonBytes } from '../io/bundle';
 import { baseIdentity } from '../lab/run';
-import { convertWithReport } from '../model/convert';
+import { convertWithReport } from '../lab/convert';
 import { ArgError, defineCommand } from './args';
 import { fmt, loadModel, taskFor, writeCheckpoint } from './common';
 

@@ -14,7 +14,7 @@ import { bytesFolder } from '../io/byte_source';
 import { baseFingerprint, exportAdapter, exportBase, importAdapter, openBase } from '../io/checkpoint';
 import { GptGpu } from '../model/gpt';
 import type { AdapterSpec } from '../model/params';
-import { convertWithReport } from '../model/convert';
+import { convertWithReport } from './convert';
 import { referenceForward } from '../model/reference';
 import { adapterSpecOf, buildAdaptedModel, readTrained } from '../train/adapt';
 import { defaultConfig, type RunConfig } from '../train/config';

@@ -7,13 +7,12 @@
 // (small when |t| is). taylor2's k has signed entries while φ(q)ᵀk = Σ_j (1 + t_j + t_j²/2)
 // stays positive, so k is used as is (kParam 'identity'); |k| would be wrong. elu1 is
 // allowed (its φ is positive) but does not approximate e^t: expect a large gap.
-import type { Task } from '../data';
+// Only the math is here; the converted model and its evaluation are src/lab/convert.ts.
 import type { Gpu } from '../gpu/runtime';
 import { NTK_MAX_HEAD_DIM, ntkFromPrefix } from '../kernels/ntk_attention';
-import type { FeatureMapName } from '../train/config';
-import { BatchBuffers, evaluate, type EvalResult } from '../train/trainer';
-import { GptGpu } from './gpt';
-import { type AdapterSpec, adapterParamSpecs, baseParamSpecs, countParams, featureDimOf, headDim } from './params';
+import type { FeatureMapName } from '../kernels/ntk_types';
+import type { GptGpu } from './gpt';
+import { type AdapterSpec, adapterParamSpecs, featureDimOf, headDim } from './params';
 
 export interface ConvertOptions {
   /** φ; default taylor2 (the one that approximates e^{c·q·p}). */
@@ -63,68 +62,4 @@ export async function convertPrefixToNtk(gpu: Gpu, prefixModel: GptGpu, o: Conve
     if (!v || v.length !== s.numel) throw new Error(`convert: produced ${v?.length ?? 'no'} values for ${s.name}, expected ${s.numel} [${s.shape}]`);
   }
   return { adapter, params };
-}
-
-/** An NTK GptGpu carrying the prefix model's base tensors and the converted adapter. */
-export async function buildConvertedModel(gpu: Gpu, prefixModel: GptGpu, conv: Conversion): Promise<GptGpu> {
-  const base = await prefixModel.readParams(baseParamSpecs(prefixModel.config).map((s) => s.name));
-  const model = new GptGpu(gpu, prefixModel.config, conv.adapter);
-  model.load(new Map([...base, ...conv.params]));
-  return model;
-}
-
-export interface ConversionReport {
-  featureMap: FeatureMapName;
-  /** Prefix length m and feature dimension r. */
-  m: number;
-  r: number;
-  prefix: EvalResult;
-  ntk: EvalResult;
-  /** ntk.loss − prefix.loss on the same validation batches. */
-  lossGap: number;
-  /** Adapter parameters: prefix 2·L·H·m·d, NTK L·H·(r·d + r). */
-  prefixParams: number;
-  ntkParams: number;
-}
-
-export interface ReportOptions extends ConvertOptions {
-  batches?: number;
-  B?: number;
-  /** Sequence length; default min(context, the task's longest). */
-  T?: number;
-  /** Seed of the validation batches (both models see the same ones). */
-  seed?: number;
-}
-
-/** Converts and evaluates both models on the same validation batches (trainer's evaluate). */
-export async function convertWithReport(gpu: Gpu, prefixModel: GptGpu, task: Task, o: ReportOptions = {}): Promise<{ conversion: Conversion; report: ConversionReport }> {
-  const conversion = await convertPrefixToNtk(gpu, prefixModel, o);
-  const cfg = prefixModel.config;
-  const T = o.T ?? Math.min(cfg.contextLength, task.maxSeqLen);
-  const B = o.B ?? 8;
-  const batches = o.batches ?? 4;
-  const seed = o.seed ?? 1;
-  const ntkModel = await buildConvertedModel(gpu, prefixModel, conversion);
-  const buf = new BatchBuffers(gpu, B, T);
-  try {
-    const prefix = await evaluate(gpu, prefixModel, task, buf, batches, seed);
-    const ntk = await evaluate(gpu, ntkModel, task, buf, batches, seed);
-    const { featureMap } = conversion.adapter;
-    return {
-      conversion,
-      report: {
-        featureMap,
-        m: prefixModel.m,
-        r: featureDimOf(featureMap, headDim(cfg)),
-        prefix,
-        ntk,
-        lossGap: ntk.loss - prefix.loss,
-        prefixParams: countParams(adapterParamSpecs(cfg, prefixModel.adapter)),
-        ntkParams: countParams(adapterParamSpecs(cfg, conversion.adapter)),
-      },
-    };
-  } finally {
-    buf.release();
-    ntkModel.destroy();
-  }
 }

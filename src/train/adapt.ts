@@ -84,6 +84,12 @@ export function assembleModel(gpu: Gpu, base: BaseWeights, adapter: AdapterSpec,
   return model;
 }
 
+/** A base with a freshly initialised adapter (initParams seeded by `seed`), for callers that
+ *  hold an AdapterSpec rather than a RunConfig (the benchmarks). */
+export function assembleFresh(gpu: Gpu, base: BaseWeights, adapter: AdapterSpec, seed: number): GptGpu {
+  return assembleModel(gpu, base, adapter, initParams(adapterParamSpecs(base.config, adapter), seed));
+}
+
 /** The trained adapter's tensors (or, under full fine-tuning, every base tensor). */
 export async function readTrained(model: GptGpu): Promise<Map<string, Float32Array>> {
   return model.readParams(model.trainable.map((s) => s.name));

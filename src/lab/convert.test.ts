@@ -10,10 +10,11 @@ import { maxAbsErr, relErr } from '../kernels/check';
 import { ntkFromPrefixRef } from '../kernels/ntk_attention.ref';
 import { BatchBuffers, evaluate } from '../train/trainer';
 import { freshSeed, Rng } from '../util/rng';
-import { buildConvertedModel, convertPrefixToNtk, convertWithReport } from './convert';
-import { GptGpu } from './gpt';
-import { initParams } from './init';
-import { type AdapterSpec, type ModelConfig, adapterParamSpecs, baseParamSpecs } from './params';
+import { convertPrefixToNtk } from '../model/convert';
+import { GptGpu } from '../model/gpt';
+import { initParams } from '../model/init';
+import { type AdapterSpec, type ModelConfig, adapterParamSpecs, baseParamSpecs } from '../model/params';
+import { buildConvertedModel, convertWithReport } from './convert';
 
 let gpu: Gpu;
 beforeAll(async () => {
