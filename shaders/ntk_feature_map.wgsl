@@ -1,5 +1,5 @@
 // The NTK-Attention feature map φ (docs/ntk-attention.md §4), included by every NTK kernel so the
-// five of them cannot drift apart. With u = x / d^{1/4}:
+// kernels cannot drift apart. With u = x / d^{1/4}:
 //   elu1:    φ_t(x) = elu(u_t) + 1                         r = d (the authors' map)
 //   taylor2: φ(x) = [1, u, vec(x xᵀ) / (√2·√d)]           r = 1 + d + d²
 // φ_t reads at most two entries of the row: phi_reads names them and phi_value computes

@@ -34,6 +34,13 @@ function groups(n: number, wg = WG): [number, number] {
   return [x, Math.ceil(g / x)];
 }
 
+/**
+ * The fused forward and the query-parallel backward: RB query rows per invocation (their
+ * shaders' RB), so each feature's Z row and k̃ is loaded once for that many rows.
+ */
+const NTK_ROWS = 4;
+const rowBlocks = (o: NtkDims) => groups(o.B * o.H * Math.ceil(o.L / NTK_ROWS));
+
 /** ntk_attention_backward_zk: FB features per invocation, workgroups of 16 (see the shader). */
 const ZK_FEATURES = 4;
 const ZK_WG = 16;
@@ -178,7 +185,7 @@ export function ntkAttentionForward(gpu: Gpu, t: NtkForwardTensors, o: NtkOption
     const rt = rowTerms(gpu, z, kt, o);
     const k = gpu.kernel({ shader: 'ntk_attention_forward', defines: headDim(o.d), constants: { FEATURE_MAP: MAP_ID[o.featureMap] }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'] });
     const p = params().u32(o.B).u32(o.H).u32(o.L).u32(o.d).u32(rt.rf).u32(o.causal ?? true ? 1 : 0).f32(o.scale ?? 1 / Math.sqrt(o.d)).u32(t.beta ? 1 : 0);
-    gpu.dispatch(k, [t.q, t.k, t.v, rt.z, rt.kt, t.o, t.stats, beta], groups(o.B * o.H * o.L), p);
+    gpu.dispatch(k, [t.q, t.k, t.v, rt.z, rt.kt, t.o, t.stats, beta], rowBlocks(o), p);
     gpu.release(...rt.temp);
   }
   gpu.release(kt);
@@ -219,7 +226,7 @@ export function ntkAttentionBackward(gpu: Gpu, t: NtkBackwardTensors, o: NtkOpti
   }
   // Δ, and dQ's φ part (split: added to the sequence part; fused: the whole dQ).
   const kq = gpu.kernel({ shader: 'ntk_attention_backward_q', defines: headDim(o.d), constants: { ...map, SEQ: split ? 0 : 1 }, bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
-  gpu.dispatch(kq, [t.q, t.k, t.v, rt.z, rt.kt, t.o, t.stats, t.dO, delta, t.dq], rows, seqParams(split || accumulate));
+  gpu.dispatch(kq, [t.q, t.k, t.v, rt.z, rt.kt, t.o, t.stats, t.dO, delta, t.dq], rowBlocks(o), seqParams(split || accumulate));
   if (!split) {
     const kkv = gpu.kernel({ shader: 'ntk_attention_backward_kv', defines: headDim(d), bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw'] });
     gpu.dispatch(kkv, [t.q, t.k, t.v, t.stats, t.dO, delta, t.dk, t.dv], rows, seqParams(accumulate));
