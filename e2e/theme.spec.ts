@@ -151,6 +151,9 @@ test('theme: the picker switches light and dark, the choice outlives a reload, e
   await page.emulateMedia({ colorScheme: 'light' });
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto('/');
+  // The dev server reloads the page when a source file changes; the chart would be gone.
+  let reloads = 0;
+  page.on('load', () => reloads++);
   await expect(page.locator('p.adapter')).toContainText('WebGPU adapter', { timeout: 60_000 });
   await expect(themePicker(page)).toHaveValue('system');
 
@@ -170,6 +173,7 @@ test('theme: the picker switches light and dark, the choice outlives a reload, e
     await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
     seen[theme] = await surfaces(page);
     const c = await checkContrast(page, theme);
+    expect(reloads, 'the page reloaded under the test (the dev server saw a file change): run it again').toBe(0);
     // The scan measured every kind of text the page shows, chart axes included.
     for (const kind of ['heading', 'label', 'button', 'tab', 'axis']) expect(c.kinds, `${kind} texts measured in ${theme}`).toContain(kind);
     console.log(`${theme}: ${c.count} texts, lowest contrast ${c.lowest.toFixed(2)}:1 (${c.lowestWhat})`);
