@@ -148,7 +148,7 @@ async function runEngineExperiment(e: (typeof ENGINE_EXPERIMENTS)[number], o: Re
     result = await e.run(gpu, settings, (done, total, msg) => {
       bar ??= new Progress(Math.max(1, total), { label: e.name, stream });
       bar.update(done, msg);
-    }, base ? { config: base.config, params: base.params, vocab: base.vocab ?? undefined, tokenizer: base.tokenizer } : undefined);
+    }, base);
   } catch (err) {
     // Settings the experiment rejects are usage errors (they name the setting).
     if (err instanceof Error && /settings:/.test(err.message)) throw new ArgError(err.message);

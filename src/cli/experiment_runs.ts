@@ -2,7 +2,7 @@
 // length, the NTK regime) for the `experiment` command: their flags come from each
 // experiment's own settings schema (one flag per setting, kebab-case, lists comma-separated),
 // so the CLI, the UI and the experiment share one set of names, ranges and help texts.
-import type { Schema, Setting, BaseModel } from '../experiments/common';
+import type { Schema, Setting, ExperimentBase } from '../experiments/common';
 import { DEFAULT_COST_VS_M_CONFIG, COST_VS_M_SCHEMA, runCostVsM, type CostVsMResult } from '../experiments/cost_vs_m';
 import { DEFAULT_LOSS_VS_M_CONFIG, LOSS_VS_M_SCHEMA, runLossVsM, type LossVsMResult } from '../experiments/loss_vs_m';
 import { DEFAULT_NTK_REGIME_CONFIG, NTK_REGIME_SCHEMA, runNtkRegime, type NtkRegimeResult } from '../experiments/ntk_regime';
@@ -48,7 +48,7 @@ export interface EngineExperiment {
   summary: string;
   schema: Schema<object>;
   defaults: object;
-  run(gpu: Gpu, settings: Record<string, unknown>, onProgress: (done: number, total: number, msg: string) => void, base?: BaseModel): Promise<object>;
+  run(gpu: Gpu, settings: Record<string, unknown>, onProgress: (done: number, total: number, msg: string) => void, base?: ExperimentBase): Promise<object>;
   table(result: object): string;
 }
 

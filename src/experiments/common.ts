@@ -7,10 +7,11 @@
 // (0: the seeded random initialisation initParams is used as is); the result says which.
 // The target task is built on the base's vocabulary, so both tasks must share characters
 // (reverse, sort and copy-rule do; add has digits).
-import { createTask, type ReadText, type Task, type Tokenizer, type Vocab } from '../data';
+import { createTask, type ReadText, type Task, type Tokenizer } from '../data';
 import type { Gpu } from '../gpu/runtime';
 import { controlFor } from '../lab/run';
 import { pretrain } from '../lab/pretrain';
+import type { BaseModel } from '../model/base';
 import type { GptGpu } from '../model/gpt';
 import { initParams } from '../model/init';
 import { type AdapterSpec, type ModelConfig, adapterParamSpecs, baseParamSpecs, validateConfig } from '../model/params';
@@ -31,15 +32,10 @@ export interface ExperimentEnv<P> {
   readText?: ReadText;
 }
 
-/** A base model to adapt. `vocab` (optional) is the vocabulary it was trained with; without it
- *  the task's own vocabulary is used and must fit in config.vocabSize. */
-export interface BaseModel {
-  config: ModelConfig;
-  params: Map<string, Float32Array>;
-  vocab?: Vocab;
-  /** The base's own tokenizer (a GPT-2's BPE has no character vocabulary): tasks encode with it. */
-  tokenizer?: Tokenizer;
-}
+/** The base model an experiment adapts: its config and tensors, and the tokenizer tasks
+ *  encode with when it has one (else the task's own vocabulary, which must fit in
+ *  config.vocabSize). */
+export type ExperimentBase = Pick<BaseModel, 'config' | 'params'> & Partial<Pick<BaseModel, 'tokenizer' | 'vocab'>>;
 
 // -- settings -----------------------------------------------------------------------------
 
@@ -205,13 +201,13 @@ export async function setupBase(
   experiment: string,
   env: ExperimentEnv<unknown>,
   s: ModelSettings,
-  base: BaseModel | undefined,
+  base: ExperimentBase | undefined,
   opts: { pretrain: boolean; control: RunControl; progress?: (steps: number) => void },
 ): Promise<Setup> {
   if (base) {
     const err = validateConfig(base.config);
     if (err) throw new Error(`${experiment}: base model config: ${err}`);
-    const task = await createTask(s.task, taskOptions(s, env, base.tokenizer ?? base.vocab));
+    const task = await createTask(s.task, taskOptions(s, env, base.tokenizer ?? base.vocab ?? undefined));
     if (task.tokenizer.size > base.config.vocabSize) {
       throw new Error(`${experiment}: task '${s.task}' has ${task.tokenizer.size} tokens but the base model's vocabulary has ${base.config.vocabSize}; pass the base's vocab`);
     }

@@ -15,7 +15,7 @@
 // measured once. NTK-Attention is measured again at every m to show it stays flat.
 // Weights do not change the cost, so without a base model none is pretrained: the seeded
 // initialisation is used (result.base.source = 'init').
-import { type BaseModel, type BaseInfo, type ExperimentEnv, type ModelSettings, type NtkSettings, type Schema, buildModel, checkModelSettings, controlFor, DEFAULT_MODEL_SETTINGS, finite, median, MODEL_SCHEMA, NTK_SCHEMA, resolveSettings, setupBase } from './common';
+import { type ExperimentBase, type BaseInfo, type ExperimentEnv, type ModelSettings, type NtkSettings, type Schema, buildModel, checkModelSettings, controlFor, DEFAULT_MODEL_SETTINGS, finite, median, MODEL_SCHEMA, NTK_SCHEMA, resolveSettings, setupBase } from './common';
 import { Rng } from '../util/rng';
 import type { AdapterSpec } from '../model/params';
 import { BatchBuffers } from '../train/trainer';
@@ -94,7 +94,7 @@ export interface CostVsMResult {
   aborted: boolean;
 }
 
-export async function runCostVsM(env: ExperimentEnv<CostVsMPoint>, config: Partial<CostVsMConfig> = {}, base?: BaseModel): Promise<CostVsMResult> {
+export async function runCostVsM(env: ExperimentEnv<CostVsMPoint>, config: Partial<CostVsMConfig> = {}, base?: ExperimentBase): Promise<CostVsMResult> {
   const c = resolveCostVsMConfig(config);
   const control = controlFor(env.signal);
   const { gpu } = env;

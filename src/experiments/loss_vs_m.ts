@@ -8,7 +8,7 @@
 // trainer (AdamW, cosine decay to 0.1·lr, gradient clip 1, no warm-up) for `steps` steps,
 // and is evaluated on the same validation batches. Without a base model one is pretrained
 // first (common.ts: full fine-tuning on pretrainTask for pretrainSteps steps).
-import { finite, type BaseModel, type BaseInfo, type ExperimentEnv, type ModelSettings, type NtkSettings, type Schema, buildModel, checkModelSettings, controlFor, DEFAULT_MODEL_SETTINGS, MODEL_SCHEMA, NTK_SCHEMA, resolveSettings, runConfig, setupBase } from './common';
+import { finite, type ExperimentBase, type BaseInfo, type ExperimentEnv, type ModelSettings, type NtkSettings, type Schema, buildModel, checkModelSettings, controlFor, DEFAULT_MODEL_SETTINGS, MODEL_SCHEMA, NTK_SCHEMA, resolveSettings, runConfig, setupBase } from './common';
 import { powersOfTwo } from './stats';
 import type { AdapterSpec } from '../model/params';
 import { BatchBuffers, evaluate, train, validationSeed } from '../train/trainer';
@@ -122,7 +122,7 @@ function plan(c: LossVsMConfig): RunPlan[] {
   return out;
 }
 
-export async function runLossVsM(env: ExperimentEnv<LossVsMPoint>, config: Partial<LossVsMConfig> = {}, base?: BaseModel): Promise<LossVsMResult> {
+export async function runLossVsM(env: ExperimentEnv<LossVsMPoint>, config: Partial<LossVsMConfig> = {}, base?: ExperimentBase): Promise<LossVsMResult> {
   const c = resolveLossVsMConfig(config);
   const control = controlFor(env.signal);
   const runs = plan(c);

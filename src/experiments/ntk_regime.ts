@@ -36,7 +36,7 @@
 // 'naive' val loss rises with m from 3.7 to 5.6 (its relMove slope was also ≈ −0.47 there,
 // while on a random base with small steps it is ≈ −0.9). η is model-dependent: 3 suits a
 // pretrained base (30 left the lazy regime, relMove ≈ 1 at small m); a random base needs ~10-100.
-import { type BaseModel, type BaseInfo, type ExperimentEnv, type ModelSettings, type Schema, buildModel, checkModelSettings, controlFor, DEFAULT_MODEL_SETTINGS, finite, MODEL_SCHEMA, resolveSettings, setupBase } from './common';
+import { type ExperimentBase, type BaseInfo, type ExperimentEnv, type ModelSettings, type Schema, buildModel, checkModelSettings, controlFor, DEFAULT_MODEL_SETTINGS, finite, MODEL_SCHEMA, resolveSettings, setupBase } from './common';
 import { fitPowerLaw } from './stats';
 import type { Gpu, Tensor } from '../gpu/runtime';
 import { matmul } from '../kernels/matmul';
@@ -177,7 +177,7 @@ function sqDiffAndNorm(after: Float32Array[], before: Float32Array[]): [number, 
   return [diff, norm];
 }
 
-export async function runNtkRegime(env: ExperimentEnv<NtkRegimePoint>, config: Partial<NtkRegimeConfig> = {}, base?: BaseModel): Promise<NtkRegimeResult> {
+export async function runNtkRegime(env: ExperimentEnv<NtkRegimePoint>, config: Partial<NtkRegimeConfig> = {}, base?: ExperimentBase): Promise<NtkRegimeResult> {
   const c = resolveNtkRegimeConfig(config);
   const control = controlFor(env.signal);
   const { gpu } = env;
