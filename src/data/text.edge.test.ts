@@ -64,10 +64,17 @@ describe('text split: block count, sizes and places', () => {
       const task = new TextTask('t', text, { seed });
       checkSplit(task, 20, 2, 1);
       starts.add(task.splitRanges('val')[0][0]);
+      // Bytes add up wherever the block sits, at either end too (ASCII: one byte a token).
+      expect([task.splitBytes('train'), task.splitBytes('val')]).toEqual([18, 2]);
     }
     expect(Math.min(...starts)).toBe(0);
     expect(Math.max(...starts)).toBe(18);
     expect(starts.size).toBe(19);
+    // Range ends of two and three digits (a string sort of the cut points would misorder them).
+    for (let seed = 0; seed < 40; seed++) {
+      const task = new TextTask('t', 'ab'.repeat(200), { seed });
+      expect([task.splitBytes('train'), task.splitBytes('val')]).toEqual([360, 40]);
+    }
   });
 
   it('the seed is read as an unsigned 32-bit integer (default 0)', () => {
@@ -125,7 +132,8 @@ describe('text task sizes and refusals', () => {
   });
 
   it('empty text, a text that encodes to nothing, a context too long: each its message', () => {
-    expect(thrown(DataError, () => new TextTask('notes.txt', '')).message).toBe('notes.txt: the text is empty');
+    const empty = thrown(DataError, () => new TextTask('notes.txt', ''));
+    expect([empty.code, empty.message]).toEqual(['empty', 'notes.txt: the text is empty']);
     const nothing: Tokenizer = { kind: 'bpe', size: 3, eosId: null, encode: () => new Int32Array(0), decode: () => '', describe: () => 'nothing' };
     const e0 = thrown(DataError, () => new TextTask('n.txt', 'abc', { tokenizer: nothing }));
     expect([e0.code, e0.message]).toEqual(['empty', 'n.txt: the text encodes to no tokens']);
@@ -154,6 +162,9 @@ describe('text task sizes and refusals', () => {
       ['z', 20],
     ]);
     expect(task.unknownFraction).toBeCloseTo(70 / 90, 12);
+    // Four tied characters first seen in the order b d a c come out a b c d.
+    const tied = new TextTask('t', 'bdac'.repeat(5) + 'x'.repeat(40), { tokenizer: Vocab.fromText('x') });
+    expect(tied.unknownChars.map(([c]) => c)).toEqual(['a', 'b', 'c', 'd']);
     expect(new TextTask('t', 'ba'.repeat(20)).unknownFraction).toBe(0);
     expect(new TextTask('t', 'ba'.repeat(20)).unknownChars).toEqual([]);
   });
