@@ -10,6 +10,7 @@ import { centralDifference, dot, relErr } from './check';
 import {
   featureDim,
   kTilde,
+  foldedFeatureDim,
   kTildeGrad,
   ntkAttentionBackwardRef,
   ntkAttentionRef,
@@ -17,6 +18,7 @@ import {
   phi,
   phiVjp,
   phiVjpAbs,
+  taylor2FoldRef,
   taylorPrefixAttentionRef,
   type NtkDims,
 } from './ntk_attention.ref';
@@ -213,6 +215,38 @@ describe('NTK-Attention reference: pieces', () => {
   it('featureDim: d for elu1, 1 + d + d² for taylor2', () => {
     expect(featureDim('elu1', 3)).toBe(3);
     expect(featureDim('taylor2', 3)).toBe(13);
+  });
+
+  it('taylor2 folded onto symmetric pairs: 1 + d + d(d+1)/2 rows, (a, b) + (b, a) summed, φᵀZ unchanged', () => {
+    expect(foldedFeatureDim('elu1', 3)).toBe(3);
+    expect(foldedFeatureDim('taylor2', 3)).toBe(10);
+    // d = 2, H = 2: r = 7 → 6; rows 0, 1, 2, (0,0) = 3, (0,1) + (1,0) = 4 + 5, (1,1) = 6.
+    const [H, d] = [2, 2];
+    const z = Float64Array.from({ length: H * 7 * d }, (_, i) => i * i - 3);
+    const kt = Float64Array.from({ length: H * 7 }, (_, i) => 10 * i + 1);
+    const { zf, ktf } = taylor2FoldRef(z, kt, H, d);
+    const pick = [[0], [1], [2], [3], [4, 5], [6]];
+    const wantK: number[] = [], wantZ: number[] = [];
+    for (let h = 0; h < H; h++)
+      for (const src of pick) {
+        wantK.push(src.reduce((acc, u) => acc + kt[h * 7 + u], 0));
+        for (let c = 0; c < d; c++) wantZ.push(src.reduce((acc, u) => acc + z[(h * 7 + u) * d + c], 0));
+      }
+    close(ktf, wantK);
+    close(zf, wantZ);
+    // φ with one of each pair against the folded rows gives the same φᵀk̃ and φᵀZ (d = 3).
+    const rng = new Rng(27);
+    const x = rng.normals(3), z3 = rng.normals(13 * 3), k3 = rng.normals(13);
+    const f = phi('taylor2', x);
+    const ff = [0, 1, 2, 3].map((t) => f[t]);
+    for (let a = 0; a < 3; a++) for (let b = a; b < 3; b++) ff.push(f[4 + a * 3 + b]);
+    const fold3 = taylor2FoldRef(z3, k3, 1, 3);
+    expect(dot(ff, fold3.ktf)).toBeCloseTo(dot(f, k3), 12);
+    for (let c = 0; c < 3; c++) {
+      const full = Array.from({ length: 13 }, (_, t) => f[t] * z3[t * 3 + c]).reduce((p, q) => p + q, 0);
+      const folded = ff.reduce((acc, ft, t) => acc + ft * fold3.zf[t * 3 + c], 0);
+      expect(folded).toBeCloseTo(full, 12);
+    }
   });
 
   it('φ elu1: elu(x/d^¼) + 1, hand-worked at d = 4 (x/√2)', () => {
