@@ -4,7 +4,7 @@
 // IndexedDB is missing or refuses (private mode, disabled storage, quota): then nothing
 // outlives the page, and `persistent` says so.
 //
-// Its own database, apart from the pretrained-base cache (worker/base.ts), so neither's
+// Its own database, apart from the pretrained-base cache (worker/base_store.ts), so neither's
 // schema version can block the other.
 
 export const DB_NAME = 'prefix-lab-saved';
