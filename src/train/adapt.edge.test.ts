@@ -2,6 +2,7 @@
 // the settings a base cannot take, and buildAdaptedModel's refusals before any GPU work (a
 // GPU stand-in that fails on first use shows where the build reaches the device).
 import { describe, expect, it } from 'vitest';
+import type { Task } from '../data';
 import type { Gpu } from '../gpu/runtime';
 import { baseParamSpecs, type ModelConfig } from '../model/params';
 import { adapterSpecOf, buildAdaptedModel, checkAgainstBase } from './adapt';
@@ -61,6 +62,9 @@ describe('buildAdaptedModel before the GPU', () => {
       "prefixInit 'from-text' needs the task whose text initialises the prefix",
     );
     await expect(buildAdaptedModel(noGpu, baseOf(c), rc({ method: 'prefix', prefixLength: 0, prefixInit: 'from-text' }))).rejects.toThrow('gpu used');
+    // With the task given, it goes on to read it through the base on the device.
+    const task = { kind: 'text', name: 'stand-in' } as unknown as Task;
+    await expect(buildAdaptedModel(noGpu, baseOf(c), rc({ method: 'prefix', prefixLength: 4, prefixInit: 'from-text' }), task)).rejects.toThrow('gpu used');
     await expect(buildAdaptedModel(noGpu, baseOf(c), rc({ method: 'prefix', prefixLength: 4, prefixInit: 'random' }))).rejects.toThrow('gpu used');
     await expect(buildAdaptedModel(noGpu, baseOf(c), rc({ method: 'lora', loraRank: 4, prefixInit: 'from-text' }))).rejects.toThrow('gpu used');
   });
