@@ -486,6 +486,26 @@ describe('NTK-Attention reference: rounding scales', () => {
         close(f2.betaScale, f.betaScale, 1e-12);
       }
   });
+  it('non-causal rows permuted (q, k, v, dO together) permute every output and scale', () => {
+    const rng = new Rng(28);
+    for (const featureMap of MAPS) {
+      const dims: NtkDims = { B: 1, H: 1, L: 2, d: 2, featureMap, kParam: 'softplus', causal: false };
+      const x = ntkInputs(rng, dims);
+      const dO = rng.normals(4);
+      const swap = (a: ArrayLike<number>) => Float64Array.from([a[2], a[3], a[0], a[1]]);
+      const g = ntkAttentionBackwardRef(x.q, x.k, x.v, x.z, x.kappa, dO, dims);
+      const gs = ntkAttentionBackwardRef(swap(x.q), swap(x.k), swap(x.v), x.z, x.kappa, swap(dO), dims);
+      const f = ntkAttentionRef(x.q, x.k, x.v, x.z, x.kappa, dims);
+      const fs = ntkAttentionRef(swap(x.q), swap(x.k), swap(x.v), x.z, x.kappa, dims);
+      close(fs.oScale, swap(f.oScale));
+      for (const key of ['dq', 'dk', 'dv'] as const) {
+        close(gs[key], swap(g[key]));
+        close(gs.scale[key], swap(g.scale[key]));
+      }
+      close(gs.scale.dz, g.scale.dz);
+      close(gs.scale.dkappa, g.scale.dkappa);
+    }
+  });
 });
 
 describe('NTK-Attention reference: backward', () => {
