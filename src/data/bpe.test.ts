@@ -238,14 +238,14 @@ describe('malformed tokenizer files', () => {
   });
 });
 
-describe('encode speed', () => {
-  it('encodes Moby Dick (about 1 MB) in seconds, not minutes', () => {
+describe('a whole book', () => {
+  // Speed is not asserted here (shared machines; see the project's rule): the time is logged.
+  it('encodes Moby Dick (about 1 MB) and decodes it back byte for byte', () => {
     const t0 = performance.now();
-    const n = tok.encode(moby).length;
-    const s = (performance.now() - t0) / 1000;
-    console.log(`GPT-2 BPE: Moby Dick ${moby.length} chars → ${n} tokens in ${s.toFixed(2)} s`);
-    // Generous: the machine running tests may be shared; unloaded it takes ~1-2 s.
-    expect(s).toBeLessThan(30);
-    expect(n).toBeGreaterThan(200_000);
+    const ids = tok.encode(moby);
+    console.log(`GPT-2 BPE: Moby Dick ${moby.length} chars → ${ids.length} tokens in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    expect(ids.length).toBeGreaterThan(200_000);
+    expect(ids.length).toBeLessThan(moby.length);
+    expect(tok.decode(ids)).toBe(moby);
   });
 });
