@@ -73,3 +73,44 @@ export function spread(xs: readonly number[]): Spread {
 export function fmtSpread(s: Spread, digits = 2, suffix = ''): string {
   return `${s.median.toFixed(digits)}${suffix} [${s.min.toFixed(digits)}–${s.max.toFixed(digits)}]`;
 }
+
+/** Per-step wall and CPU milliseconds of each timed step, [runner][round][step]. */
+export interface InterleavedTimes {
+  wall: number[][][];
+  cpu: number[][][];
+}
+
+/**
+ * Times `steps` in interleaved rounds: each round runs every step function `stepsPerRound`
+ * times, the starting one rotating, so load from other processes hits all alike. CPU time is
+ * this process's (every thread: a software adapter's too). `counter` numbers the steps
+ * (their batch index), continuing after the warm-up steps.
+ */
+export async function timeInterleaved(steps: readonly ((i: number) => Promise<unknown>)[], rounds: number, stepsPerRound: number, counter = 0): Promise<InterleavedTimes> {
+  const wall: number[][][] = steps.map(() => []);
+  const cpu: number[][][] = steps.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let j = 0; j < steps.length; j++) {
+      const at = (j + r) % steps.length;
+      const times: number[] = [];
+      const cpus: number[] = [];
+      for (let s = 0; s < stepsPerRound; s++) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        await steps[at](counter++);
+        times.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpus.push((c.user + c.system) / 1000);
+      }
+      wall[at].push(times);
+      cpu[at].push(cpus);
+    }
+  }
+  return { wall, cpu };
+}
+
+/** Round by round, the summed times of `xs` over those of `base`: median [min–max]. */
+export function roundRatios(xs: readonly number[][], base: readonly number[][]): Spread {
+  const sum = (v: readonly number[]) => v.reduce((a, b) => a + b, 0);
+  return spread(xs.map((x, r) => sum(x) / sum(base[r])));
+}

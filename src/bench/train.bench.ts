@@ -18,7 +18,7 @@ import { nodeGPU } from '../gpu/node';
 import type { Gpu } from '../gpu/runtime';
 import { type AdapterSpec, countParams } from '../model/params';
 import { BatchBuffers } from '../train/trainer';
-import { fmtSpread, median, spread, table, type Bench, type Spread } from './bench';
+import { fmtSpread, median, roundRatios, table, timeInterleaved, type Bench, type Spread } from './bench';
 import { registerTfGradients, TfGpt } from './tfjs_gpt';
 import { defaultTrainSetting, oursStep } from './train_setup';
 
@@ -187,25 +187,11 @@ export const bench: Bench = {
         });
       }
 
-      // Interleaved timing rounds.
-      let counter = 2;
-      for (let r = 0; r < rounds; r++) {
-        for (let j = 0; j < runners.length; j++) {
-          const x = runners[(j + r) % runners.length];
-          const times: number[] = [];
-          const cpu: number[] = [];
-          for (let s = 0; s < stepsPerRound; s++) {
-            const c0 = process.cpuUsage();
-            const t0 = performance.now();
-            await x.step(counter++);
-            times.push(performance.now() - t0);
-            const c = process.cpuUsage(c0);
-            cpu.push((c.user + c.system) / 1000);
-          }
-          x.row.samples.push(times);
-          x.row.cpuSamples.push(cpu);
-        }
-      }
+      const times = await timeInterleaved(runners.map((x) => x.step), rounds, stepsPerRound, 2);
+      runners.forEach((x, j) => {
+        x.row.samples = times.wall[j];
+        x.row.cpuSamples = times.cpu[j];
+      });
     } finally {
       for (const x of runners) x.dispose();
       buf.release();
@@ -232,9 +218,8 @@ export const bench: Bench = {
       }
       row.vsBase = row.msPerStep / baseRow.msPerStep;
       row.vsBaseCpu = row.cpuMs / baseRow.cpuMs;
-      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-      row.vsBaseRounds = spread(row.samples.map((xs, r) => sum(xs) / sum(baseRow.samples[r])));
-      row.vsBaseCpuRounds = spread(row.cpuSamples.map((xs, r) => sum(xs) / sum(baseRow.cpuSamples[r])));
+      row.vsBaseRounds = roundRatios(row.samples, baseRow.samples);
+      row.vsBaseCpuRounds = roundRatios(row.cpuSamples, baseRow.cpuSamples);
     }
     const lossDiff = Math.abs(tfRow.firstLoss - fullRow.firstLoss);
     const secondDiff = Math.abs(tfRow.secondLoss - fullRow.secondLoss);

@@ -37,8 +37,10 @@ export async function defaultTrainSetting() {
 
 export type TrainSetting = Awaited<ReturnType<typeof defaultTrainSetting>>;
 
-/** Our model with adapter `a` on the shipped weights, and one training step of it. */
-export function oursStep(gpu: Gpu, s: TrainSetting, a: AdapterSpec, buf: BatchBuffers) {
+export type StepSetting = Pick<TrainSetting, 'config' | 'base' | 'batches' | 'B' | 'T' | 'hyper'>;
+
+/** Our model with adapter `a` on the setting's base weights, and one training step of it. */
+export function oursStep(gpu: Gpu, s: StepSetting, a: AdapterSpec, buf: BatchBuffers) {
   const model = assembleFresh(gpu, { config: s.config, params: s.base }, a, SEED + 1);
   const record = (i: number) => {
     const b = s.batches[i % s.batches.length];
