@@ -366,6 +366,6 @@ export function download(data: Blob | string, filename: string, mime = 'applicat
   document.body.appendChild(a); // Firefox only follows links that are in the document
   a.click();
   a.remove();
-  // Revoking at once can cancel the download in some browsers; give it a moment.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  // Revoking at once can cancel the download in some browsers; a large zip needs longer.
+  setTimeout(() => URL.revokeObjectURL(url), 30_000);
 }

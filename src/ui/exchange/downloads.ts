@@ -1,6 +1,7 @@
 // Exports as downloads: a run's adapter (or fully fine-tuned model) zip, the base model's
 // folder zipped, every result as JSON, and zips kept from earlier visits again.
 import { zipFiles } from '../../io/checkpoint';
+import { download as saveFile } from '../charts/export';
 import { app } from '../appPort';
 import { engine } from '../engineLink';
 import type { RunRecord } from '../runs';
@@ -11,17 +12,9 @@ import { formatBytes, setExchange, useExchange, withBusy, type SavedFileInfo } f
 
 let fileCounter = 0;
 
+/** The page's one way to save a file (charts/export.ts): Uint8Array data as a Blob of `type`. */
 function download(name: string, data: Uint8Array | string, type: string) {
-  const blob = new Blob([data as BlobPart], { type });
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.style.display = 'none';
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 30_000);
+  saveFile(typeof data === 'string' ? data : new Blob([data as BlobPart], { type }), name, type);
 }
 
 /** Runs whose trained tensors can be downloaded: finished in this visit, or with a kept zip. */
